@@ -1,0 +1,205 @@
+/**
+ * The storage port of the authorization server. Every back-end (SQLite now; PostgreSQL and
+ * DynamoDB later) implements `Store` and passes `runStoreContract()` in `store-contract.ts`.
+ *
+ * Rules every back-end keeps:
+ * - All methods are async, even where the back-end is synchronous (SQLite), so callers never
+ *   depend on a back-end's timing.
+ * - Records are returned as fresh plain objects; callers may mutate them freely.
+ * - Times are epoch milliseconds (`number`).
+ * - A failed write leaves the store exactly as it was (transactions where several rows change).
+ * - Conflicts raise `StoreConflictError`, missing records on update/delete raise
+ *   `StoreNotFoundError`; nothing else is thrown for expected conditions.
+ */
+
+/** A scope an API defines, Auth0 shape. */
+export interface ScopeDefinition {
+  value: string;
+  description: string;
+}
+
+/** One entry of an API's route policy (DESIGN.md "Route policy"). */
+export interface RouteRule {
+  method: string;
+  path: string;
+  scopes: string[];
+}
+
+export type SigningAlg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
+
+/** An API (Auth0: resource server). `identifier` is the audience of its tokens. */
+export interface ResourceServerRecord {
+  id: string;
+  identifier: string;
+  name: string;
+  scopes: ScopeDefinition[];
+  signingAlg: SigningAlg;
+  /** Seconds, 1..86400. */
+  tokenLifetime: number;
+  /** Live route policy; null when the API carries none. */
+  routes: RouteRule[] | null;
+  /** The Management API itself: cannot be deleted or renamed. */
+  isSystem: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A stored client secret: only its hash. A secret past `expiresAt` no longer authenticates. */
+export interface ClientSecretRecord {
+  /** Identifies the secret without revealing it (e.g. first bytes of the hash). */
+  id: string;
+  /** Hex HMAC-SHA-256 of the secret (see keys/secret-hash.ts). */
+  hash: string;
+  createdAt: number;
+  /** null: valid until rotated away. */
+  expiresAt: number | null;
+}
+
+/** A public-key credential for private_key_jwt, or a federated credential (later issues). */
+export interface ClientCredentialRecord {
+  id: string;
+  credentialType: 'public_key' | 'federated';
+  name: string;
+  /** public_key: PEM or a jwks_uri; federated: issuer/subject/audience. */
+  pem?: string;
+  alg?: string;
+  jwksUri?: string;
+  issuer?: string;
+  subject?: string;
+  audience?: string;
+  createdAt: number;
+}
+
+export interface ClientRecord {
+  clientId: string;
+  name: string;
+  description: string;
+  appType: 'non_interactive';
+  /** Management API `token_endpoint_auth_method`. */
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  secrets: ClientSecretRecord[];
+  credentials: ClientCredentialRecord[];
+  /** Free-form string map, Auth0's `client_metadata`. */
+  metadata: Record<string, string>;
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What a client may ask for at one API (Auth0: client grant). */
+export interface ClientGrantRecord {
+  id: string;
+  clientId: string;
+  /** The resource server's identifier. */
+  audience: string;
+  scope: string[];
+  /** Overrides the API's token lifetime for this client; null to inherit. */
+  tokenLifetime: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type SigningKeyStatus = 'next' | 'current' | 'previous' | 'revoked';
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: SigningAlg;
+  /** Public JWK (kty, n/e or crv/x/y, no private members). */
+  publicJwk: Record<string, string>;
+  /** The PKCS#8 private key sealed by the key-encryption key (keys/kek.ts). Never leaves the server. */
+  encryptedPrivateKey: string;
+  status: SigningKeyStatus;
+  createdAt: number;
+  /** When it became `current`. */
+  activatedAt: number | null;
+  /** When it stopped signing. */
+  retiredAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface PageQuery {
+  /** From 0. */
+  page: number;
+  perPage: number;
+}
+
+export interface ClientGrantQuery extends PageQuery {
+  clientId?: string;
+  audience?: string;
+}
+
+export type NewResourceServer = Omit<ResourceServerRecord, 'createdAt' | 'updatedAt'>;
+export type ResourceServerPatch = Partial<Omit<ResourceServerRecord, 'id' | 'identifier' | 'isSystem' | 'createdAt'>>;
+export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt'>;
+export type ClientPatch = Partial<Omit<ClientRecord, 'clientId' | 'createdAt'>>;
+export type NewClientGrant = Omit<ClientGrantRecord, 'createdAt' | 'updatedAt'>;
+export type ClientGrantPatch = Partial<Pick<ClientGrantRecord, 'scope' | 'tokenLifetime'>>;
+
+export interface ResourceServerStore {
+  createResourceServer(rs: NewResourceServer): Promise<ResourceServerRecord>;
+  getResourceServer(id: string): Promise<ResourceServerRecord | null>;
+  getResourceServerByIdentifier(identifier: string): Promise<ResourceServerRecord | null>;
+  /** Ordered by createdAt, then id (stable paging). */
+  listResourceServers(q: PageQuery): Promise<Page<ResourceServerRecord>>;
+  updateResourceServer(id: string, patch: ResourceServerPatch): Promise<ResourceServerRecord>;
+  /** Without `force`, refuses (StoreConflictError) while grants exist for it; with it, deletes them too. */
+  deleteResourceServer(id: string, opts?: { force?: boolean }): Promise<void>;
+}
+
+export interface ClientStore {
+  createClient(c: NewClient): Promise<ClientRecord>;
+  getClient(clientId: string): Promise<ClientRecord | null>;
+  listClients(q: PageQuery): Promise<Page<ClientRecord>>;
+  updateClient(clientId: string, patch: ClientPatch): Promise<ClientRecord>;
+  /** Deletes the client and its grants in one transaction. */
+  deleteClient(clientId: string): Promise<void>;
+}
+
+export interface ClientGrantStore {
+  /** StoreConflictError when the client already has a grant for that audience, StoreNotFoundError when client or API is missing. */
+  createClientGrant(g: NewClientGrant): Promise<ClientGrantRecord>;
+  getClientGrant(id: string): Promise<ClientGrantRecord | null>;
+  findClientGrant(clientId: string, audience: string): Promise<ClientGrantRecord | null>;
+  listClientGrants(q: ClientGrantQuery): Promise<Page<ClientGrantRecord>>;
+  updateClientGrant(id: string, patch: ClientGrantPatch): Promise<ClientGrantRecord>;
+  deleteClientGrant(id: string): Promise<void>;
+}
+
+export interface SigningKeyStore {
+  createSigningKey(k: SigningKeyRecord): Promise<SigningKeyRecord>;
+  getSigningKey(kid: string): Promise<SigningKeyRecord | null>;
+  /** Every key, newest first. */
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  updateSigningKey(kid: string, patch: Partial<Omit<SigningKeyRecord, 'kid' | 'alg' | 'publicJwk' | 'encryptedPrivateKey'>>): Promise<SigningKeyRecord>;
+}
+
+export interface Store extends ResourceServerStore, ClientStore, ClientGrantStore, SigningKeyStore {
+  /** Applies pending migrations; idempotent. */
+  migrate(): Promise<void>;
+  /** Cheap liveness check of the back-end. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Raised when a write conflicts with existing state (duplicate, grants still present, version mismatch). */
+export class StoreConflictError extends Error {
+  readonly code = 'ERR_STORE_CONFLICT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreConflictError';
+  }
+}
+
+/** Raised when an update or delete names a record that does not exist. */
+export class StoreNotFoundError extends Error {
+  readonly code = 'ERR_STORE_NOT_FOUND';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreNotFoundError';
+  }
+}
