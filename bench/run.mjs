@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `npm run bench`: runs every bench/*.bench.ts in its own process, one after another (they pin
+// cores and must not overlap), then writes bench/REPORT.md from the sections they leave in
+// bench/.results/. Pass names to run a subset: `npm run bench -- token verify`.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const results = join(here, '.results');
+mkdirSync(results, { recursive: true });
+
+const wanted = process.argv.slice(2);
+const benches = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .map((f) => f.replace(/\.bench\.ts$/, ''))
+  .filter((name) => wanted.length === 0 || wanted.includes(name))
+  .sort();
+
+let failed = 0;
+for (const [i, name] of benches.entries()) {
+  console.log(`\n[${i + 1}/${benches.length}] bench ${name}`);
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${name}.bench.ts`)], {
+    stdio: 'inherit',
+    cwd: join(here, '..'),
+    timeout: 6 * 60_000,
+  });
+  const secs = ((Date.now() - started) / 1000).toFixed(0);
+  if (r.status !== 0) {
+    failed++;
+    console.error(`bench ${name} failed (exit ${r.status ?? r.signal}) after ${secs}s`);
+  } else console.log(`bench ${name} done in ${secs}s`);
+}
+
+const sections = readdirSync(results)
+  .filter((f) => f.endsWith('.md'))
+  .sort()
+  .map((f) => readFileSync(join(results, f), 'utf8').trim());
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const header = `# gatehouse benchmarks
+
+Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${cpu}, Node ${process.version}.
+Every number below comes from one run on one machine, with the peers measured beside gatehouse in
+that same run; read the ratios, not the absolute figures. Loads target loopback only.
+`;
+const reportPath = join(here, 'REPORT.md');
+const old = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : '';
+writeFileSync(reportPath, `${header}\n${sections.join('\n\n')}\n`);
+console.log(`\nwrote ${reportPath}${old ? ' (replaced the previous report)' : ''}`);
+process.exit(failed ? 1 : 0);
