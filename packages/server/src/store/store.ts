@@ -48,7 +48,7 @@ export interface ResourceServerRecord {
 export interface ClientSecretRecord {
   /** Identifies the secret without revealing it (e.g. first bytes of the hash). */
   id: string;
-  /** Hex HMAC-SHA-256 of the secret (see keys/secret-hash.ts). */
+  /** Hex HMAC-SHA-256 of the secret (see keys/client-secret.ts). */
   hash: string;
   createdAt: number;
   /** null: valid until rotated away. */
@@ -134,7 +134,9 @@ export interface ClientGrantQuery extends PageQuery {
 }
 
 export type NewResourceServer = Omit<ResourceServerRecord, 'createdAt' | 'updatedAt'>;
-export type ResourceServerPatch = Partial<Omit<ResourceServerRecord, 'id' | 'identifier' | 'isSystem' | 'createdAt'>>;
+export type ResourceServerPatch = Partial<
+  Omit<ResourceServerRecord, 'id' | 'identifier' | 'isSystem' | 'createdAt'>
+>;
 export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt'>;
 export type ClientPatch = Partial<Omit<ClientRecord, 'clientId' | 'createdAt'>>;
 export type NewClientGrant = Omit<ClientGrantRecord, 'createdAt' | 'updatedAt'>;
@@ -170,12 +172,27 @@ export interface ClientGrantStore {
   deleteClientGrant(id: string): Promise<void>;
 }
 
+/**
+ * Signing keys. At most one key per `alg` is `current`: a create or update that would make a second
+ * one raises StoreConflictError (so two instances racing to create a first key agree on one), and
+ * `activateSigningKey` swaps the current key atomically.
+ */
 export interface SigningKeyStore {
+  /** StoreConflictError on a duplicate kid or a second `current` key for the alg. */
   createSigningKey(k: SigningKeyRecord): Promise<SigningKeyRecord>;
   getSigningKey(kid: string): Promise<SigningKeyRecord | null>;
   /** Every key, newest first. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
-  updateSigningKey(kid: string, patch: Partial<Omit<SigningKeyRecord, 'kid' | 'alg' | 'publicJwk' | 'encryptedPrivateKey'>>): Promise<SigningKeyRecord>;
+  updateSigningKey(
+    kid: string,
+    patch: Partial<Omit<SigningKeyRecord, 'kid' | 'alg' | 'publicJwk' | 'encryptedPrivateKey'>>,
+  ): Promise<SigningKeyRecord>;
+  /**
+   * In one transaction: the alg's current key (if another) becomes `previous` (retiredAt = now) and
+   * `kid` becomes `current` (activatedAt = now). StoreNotFoundError when missing, StoreConflictError
+   * when revoked. Returns the activated key.
+   */
+  activateSigningKey(kid: string, now: number): Promise<SigningKeyRecord>;
 }
 
 export interface Store extends ResourceServerStore, ClientStore, ClientGrantStore, SigningKeyStore {

@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../store/sqlite-store.ts';
+import { type Store, StoreConflictError, StoreNotFoundError } from '../store/store.ts';
+import { createKek, loadKek } from './kek.ts';
+import { createKeyRing, KeyRingError } from './key-ring.ts';
+import { generateSigningKey } from './signing-key.ts';
+
+describe('key ring', () => {
+  let dir: string;
+  let file: string;
+  let stores: Store[];
+  const open = (): Store => {
+    const s = createSqliteStore({ file });
+    stores.push(s);
+    return s;
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-ring-'));
+    file = join(dir, 'gatehouse.db');
+    stores = [];
+  });
+  afterEach(async () => {
+    for (const s of stores) await s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('has no signer before a key is ensured', async () => {
+    const ring = createKeyRing({ store: open(), kek: await loadKek({ dataDir: dir }) });
+    await expect(ring.getSigner('RS256')).rejects.toMatchObject({ code: 'ERR_NO_SIGNING_KEY' });
+    expect((await ring.getJwks()).keys).toEqual([]);
+  });
+
+  it('creates exactly one current key under concurrent calls', async () => {
+    const store = open();
+    const ring = createKeyRing({ store, kek: await loadKek({ dataDir: dir }) });
+    await Promise.all([
+      ring.ensureSigningKey('RS256'),
+      ring.ensureSigningKey('RS256'),
+      ring.ensureSigningKey('RS256'),
+      ring.ensureSigningKey('ES256'),
+    ]);
+    await ring.ensureSigningKey('RS256');
+    const keys = await store.listSigningKeys();
+    expect(keys.filter((k) => k.alg === 'RS256')).toHaveLength(1);
+    expect(keys.filter((k) => k.alg === 'ES256')).toHaveLength(1);
+    expect(keys.every((k) => k.status === 'current' && k.activatedAt !== null)).toBe(true);
+  });
+
+  it('agrees on one current key when two instances on one store race', async () => {
+    const kek = await loadKek({ dataDir: dir });
+    const a = createKeyRing({ store: open(), kek });
+    const b = createKeyRing({ store: open(), kek });
+    await Promise.all([a.ensureSigningKey('PS256'), b.ensureSigningKey('PS256')]);
+    const [sa, sb] = await Promise.all([a.getSigner('PS256'), b.getSigner('PS256')]);
+    expect(sa.kid).toBe(sb.kid);
+    expect((await a.listKeys()).filter((k) => k.status === 'current')).toHaveLength(1);
+  });
+
+  it('promotes an existing next key rather than generating another', async () => {
+    const store = open();
+    const kek = await loadKek({ dataDir: dir });
+    const next = await store.createSigningKey(await generateSigningKey('EdDSA', kek));
+    const ring = createKeyRing({ store, kek });
+    await ring.ensureSigningKey('EdDSA');
+    expect((await ring.getSigner('EdDSA')).kid).toBe(next.kid);
+    expect(await store.listSigningKeys()).toHaveLength(1);
+  });
+
+  it('decrypts a signer once and hands out the same one', async () => {
+    const ring = createKeyRing({ store: open(), kek: await loadKek({ dataDir: dir }) });
+    await ring.ensureSigningKey('ES256');
+    const first = await ring.getSigner('ES256');
+    expect(first.alg).toBe('ES256');
+    expect(first.privateKey.type).toBe('private');
+    expect(await ring.getSigner('ES256')).toBe(first);
+    expect(ring.getSigner('ES256')).toBe(ring.getSigner('ES256'));
+  });
+
+  it('publishes next, current and previous keys but never revoked ones, and only public members', async () => {
+    const store = open();
+    const kek = await loadKek({ dataDir: dir });
+    const ring = createKeyRing({ store, kek });
+    await ring.ensureSigningKey('RS256');
+    const old = await ring.getSigner('RS256');
+    const next = await store.createSigningKey(await generateSigningKey('RS256', kek));
+    const revoked = await store.createSigningKey(await generateSigningKey('ES256', kek));
+    await store.updateSigningKey(revoked.kid, { status: 'revoked', revokedAt: Date.now() });
+    await ring.refresh();
+    expect((await ring.getJwks()).keys.map((k) => k.kid)).toEqual([old.kid, next.kid]);
+
+    await store.activateSigningKey(next.kid, Date.now());
+    // Until refresh the cached signer stays; after it the new key signs and the old one still verifies.
+    expect((await ring.getSigner('RS256')).kid).toBe(old.kid);
+    await ring.refresh();
+    expect((await ring.getSigner('RS256')).kid).toBe(next.kid);
+    const jwks = await ring.getJwks();
+    expect(jwks.keys.map((k) => k.kid)).toEqual([next.kid, old.kid]);
+    for (const k of jwks.keys) {
+      expect(Object.keys(k).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+    }
+    expect(Object.isFrozen(jwks.keys[0])).toBe(true);
+  });
+
+  it('drops a revoked key from signing and from the JWKS on refresh', async () => {
+    const store = open();
+    const ring = createKeyRing({ store, kek: await loadKek({ dataDir: dir }) });
+    await ring.ensureSigningKey('EdDSA');
+    const signer = await ring.getSigner('EdDSA');
+    await store.updateSigningKey(signer.kid, { status: 'revoked', revokedAt: Date.now() });
+    await ring.refresh();
+    await expect(ring.getSigner('EdDSA')).rejects.toBeInstanceOf(KeyRingError);
+    expect((await ring.getJwks()).keys).toEqual([]);
+  });
+
+  it('keeps its keys across a restart: tokens signed before verify after', async () => {
+    const first = createKeyRing({ store: open(), kek: await loadKek({ dataDir: dir }) });
+    await first.ensureSigningKey('RS256');
+    const before = await first.getSigner('RS256');
+    const token = await new SignJWT({ sub: 'svc' })
+      .setProtectedHeader({ alg: 'RS256', kid: before.kid, typ: 'at+jwt' })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(before.privateKey);
+    for (const s of stores.splice(0)) await s.close();
+
+    const second = createKeyRing({ store: open(), kek: await loadKek({ dataDir: dir }) });
+    await second.ensureSigningKey('RS256');
+    const after = await second.getSigner('RS256');
+    expect(after.kid).toBe(before.kid);
+    const { payload } = await jwtVerify(token, createLocalJWKSet(await second.getJwks()));
+    expect(payload.sub).toBe('svc');
+  });
+
+  it('reports a key sealed under another KEK without revealing anything', async () => {
+    const store = open();
+    await createKeyRing({ store, kek: await loadKek({ dataDir: dir }) }).ensureSigningKey('ES256');
+    const stranger = createKeyRing({ store, kek: createKek(randomBytes(32)) });
+    const err = await stranger.getSigner('ES256').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KeyRingError);
+    expect((err as KeyRingError).code).toBe('ERR_SIGNING_KEY_UNREADABLE');
+    expect((err as KeyRingError).message).toContain('GATEHOUSE_KEK');
+    expect((await stranger.getJwks()).keys).toHaveLength(1);
+  });
+
+  it('rotates: the new key signs at once and the old one keeps verifying until revoked', async () => {
+    const ring = createKeyRing({ store: open(), kek: await loadKek({ dataDir: dir }) });
+    await ring.ensureSigningKey('ES256');
+    const old = await ring.getSigner('ES256');
+    const oldToken = await new SignJWT({ sub: 'svc' })
+      .setProtectedHeader({ alg: 'ES256', kid: old.kid })
+      .setExpirationTime('5m')
+      .sign(old.privateKey);
+
+    const rotated = await ring.rotateSigningKey('ES256');
+    expect(rotated).toMatchObject({ alg: 'ES256', status: 'current' });
+    expect((await ring.getSigner('ES256')).kid).toBe(rotated.kid);
+    expect((await ring.listKeys()).find((k) => k.kid === old.kid)?.status).toBe('previous');
+    await expect(jwtVerify(oldToken, createLocalJWKSet(await ring.getJwks()))).resolves.toBeTruthy();
+
+    await expect(ring.revokeSigningKey(rotated.kid)).rejects.toBeInstanceOf(StoreConflictError);
+    await expect(ring.revokeSigningKey('no-such-kid')).rejects.toBeInstanceOf(StoreNotFoundError);
+    const revoked = await ring.revokeSigningKey(old.kid);
+    expect(revoked).toMatchObject({ kid: old.kid, status: 'revoked' });
+    expect(revoked.revokedAt).not.toBeNull();
+    await expect(jwtVerify(oldToken, createLocalJWKSet(await ring.getJwks()))).rejects.toMatchObject({
+      code: 'ERR_JWKS_NO_MATCHING_KEY',
+    });
+    expect((await ring.getJwks()).keys.map((k) => k.kid)).toEqual([rotated.kid]);
+  });
+});

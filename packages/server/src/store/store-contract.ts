@@ -1,0 +1,629 @@
+/**
+ * The back-end-neutral contract of the `Store` port: every back-end (SQLite, PostgreSQL, DynamoDB)
+ * registers this suite from its own test file with a factory that yields a fresh, empty store.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createClientGrantId, createClientId, createResourceServerId } from '../ids.ts';
+import {
+  type NewClient,
+  type NewClientGrant,
+  type NewResourceServer,
+  type SigningAlg,
+  type SigningKeyRecord,
+  type Store,
+  StoreConflictError,
+  StoreNotFoundError,
+} from './store.ts';
+
+/** What a back-end's factory yields: an empty, migrated store and how to dispose of it. */
+export interface StoreContractSubject {
+  store: Store;
+  cleanup(): Promise<void>;
+}
+
+let sequence = 0;
+
+/** A valid new resource server; `overrides` replace fields. */
+export function sampleResourceServer(overrides: Partial<NewResourceServer> = {}): NewResourceServer {
+  sequence += 1;
+  return {
+    id: createResourceServerId(),
+    identifier: `https://api-${sequence}.example.test/`,
+    name: `API ${sequence}`,
+    scopes: [
+      { value: 'read:contacts', description: 'Read contacts' },
+      { value: 'write:contacts', description: 'Write contacts' },
+    ],
+    signingAlg: 'RS256',
+    tokenLifetime: 3600,
+    routes: [{ method: 'GET', path: '/contacts/{id}', scopes: ['read:contacts'] }],
+    isSystem: false,
+    ...overrides,
+  };
+}
+
+/** A valid new client; `overrides` replace fields. */
+export function sampleClient(overrides: Partial<NewClient> = {}): NewClient {
+  sequence += 1;
+  return {
+    clientId: createClientId(),
+    name: `client ${sequence}`,
+    description: 'a calling service',
+    appType: 'non_interactive',
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    secrets: [
+      { id: 'abcdef0123456789', hash: 'ab'.repeat(32), createdAt: 1_700_000_000_000, expiresAt: null },
+    ],
+    credentials: [
+      {
+        id: 'cred_1',
+        credentialType: 'public_key',
+        name: 'ci key',
+        pem: '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n',
+        alg: 'EdDSA',
+        createdAt: 1_700_000_000_000,
+      },
+    ],
+    metadata: { team: 'billing' },
+    disabled: false,
+    ...overrides,
+  };
+}
+
+/** A valid new client grant for `clientId` at `audience`. */
+export function sampleClientGrant(
+  clientId: string,
+  audience: string,
+  overrides: Partial<NewClientGrant> = {},
+): NewClientGrant {
+  return {
+    id: createClientGrantId(),
+    clientId,
+    audience,
+    scope: ['read:contacts'],
+    tokenLifetime: null,
+    ...overrides,
+  };
+}
+
+/** A signing key record with opaque key material (the store never interprets it). */
+export function sampleSigningKey(overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  sequence += 1;
+  const kid = `kid-${sequence}-${createClientId()}`;
+  return {
+    kid,
+    alg: 'EdDSA' as SigningAlg,
+    publicJwk: { kty: 'OKP', crv: 'Ed25519', x: `x${sequence}`, kid, alg: 'EdDSA', use: 'sig' },
+    encryptedPrivateKey: `v1.iv${sequence}.ct.tag`,
+    status: 'next',
+    createdAt: 1_700_000_000_000 + sequence,
+    activatedAt: null,
+    retiredAt: null,
+    revokedAt: null,
+    ...overrides,
+  };
+}
+
+/** Registers the Store contract suite for one back-end. `factory` runs before every test. */
+export function runStoreContract(name: string, factory: () => Promise<StoreContractSubject>): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await factory());
+    });
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    /** A client with a grant at an API: the usual starting point. */
+    async function seedGrant() {
+      const rs = await store.createResourceServer(sampleResourceServer());
+      const client = await store.createClient(sampleClient());
+      const grant = await store.createClientGrant(sampleClientGrant(client.clientId, rs.identifier));
+      return { rs, client, grant };
+    }
+
+    it('answers a ping and tolerates migrate() again', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+      await store.migrate();
+      await store.migrate();
+    });
+
+    describe('resource servers', () => {
+      it('creates one and reads it back by id and by identifier', async () => {
+        const input = sampleResourceServer({ signingAlg: 'ES256', tokenLifetime: 120 });
+        const created = await store.createResourceServer(input);
+        expect(created).toMatchObject(input);
+        expect(typeof created.createdAt).toBe('number');
+        expect(created.updatedAt).toBe(created.createdAt);
+        expect(await store.getResourceServer(input.id)).toEqual(created);
+        expect(await store.getResourceServerByIdentifier(input.identifier)).toEqual(created);
+      });
+
+      it('keeps a null route policy and the system flag', async () => {
+        const created = await store.createResourceServer(
+          sampleResourceServer({ routes: null, isSystem: true }),
+        );
+        expect(await store.getResourceServer(created.id)).toMatchObject({ routes: null, isSystem: true });
+      });
+
+      it('answers null for an unknown id or identifier', async () => {
+        expect(await store.getResourceServer(createResourceServerId())).toBeNull();
+        expect(await store.getResourceServerByIdentifier('https://nowhere.test/')).toBeNull();
+      });
+
+      it('refuses a second resource server with the same identifier and keeps the first', async () => {
+        const first = await store.createResourceServer(sampleResourceServer());
+        const dup = sampleResourceServer({ identifier: first.identifier, name: 'impostor' });
+        await expect(store.createResourceServer(dup)).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getResourceServer(dup.id)).toBeNull();
+        expect(await store.getResourceServerByIdentifier(first.identifier)).toEqual(first);
+        expect((await store.listResourceServers({ page: 0, perPage: 10 })).total).toBe(1);
+      });
+
+      it('refuses a duplicate id', async () => {
+        const first = await store.createResourceServer(sampleResourceServer());
+        await expect(
+          store.createResourceServer(sampleResourceServer({ id: first.id })),
+        ).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getResourceServer(first.id)).toEqual(first);
+      });
+
+      it('updates only the given fields and moves updatedAt forward', async () => {
+        const created = await store.createResourceServer(sampleResourceServer());
+        const updated = await store.updateResourceServer(created.id, {
+          name: 'renamed',
+          tokenLifetime: 60,
+          routes: null,
+          scopes: [{ value: 'admin', description: 'Everything' }],
+        });
+        expect(updated).toEqual({
+          ...created,
+          name: 'renamed',
+          tokenLifetime: 60,
+          routes: null,
+          scopes: [{ value: 'admin', description: 'Everything' }],
+          updatedAt: updated.updatedAt,
+        });
+        expect(updated.updatedAt).toBeGreaterThanOrEqual(created.updatedAt);
+        expect(await store.getResourceServer(created.id)).toEqual(updated);
+      });
+
+      it('ignores fields a patch leaves undefined', async () => {
+        const created = await store.createResourceServer(sampleResourceServer());
+        const updated = await store.updateResourceServer(created.id, {
+          name: undefined,
+          signingAlg: 'PS256',
+        });
+        expect(updated.name).toBe(created.name);
+        expect(updated.signingAlg).toBe('PS256');
+      });
+
+      it('refuses to update or delete an unknown resource server', async () => {
+        const id = createResourceServerId();
+        await expect(store.updateResourceServer(id, { name: 'x' })).rejects.toBeInstanceOf(
+          StoreNotFoundError,
+        );
+        await expect(store.deleteResourceServer(id)).rejects.toBeInstanceOf(StoreNotFoundError);
+        expect(await store.getResourceServer(id)).toBeNull();
+      });
+
+      it('deletes a resource server without grants', async () => {
+        const created = await store.createResourceServer(sampleResourceServer());
+        await store.deleteResourceServer(created.id);
+        expect(await store.getResourceServer(created.id)).toBeNull();
+        expect(await store.getResourceServerByIdentifier(created.identifier)).toBeNull();
+      });
+
+      it('lets a deleted identifier be used again', async () => {
+        const created = await store.createResourceServer(sampleResourceServer());
+        await store.deleteResourceServer(created.id);
+        const again = await store.createResourceServer(
+          sampleResourceServer({ identifier: created.identifier }),
+        );
+        expect(await store.getResourceServerByIdentifier(created.identifier)).toEqual(again);
+      });
+
+      it('refuses to delete the system resource server, even with force', async () => {
+        const system = await store.createResourceServer(sampleResourceServer({ isSystem: true }));
+        await expect(store.deleteResourceServer(system.id)).rejects.toBeInstanceOf(StoreConflictError);
+        await expect(store.deleteResourceServer(system.id, { force: true })).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+        expect(await store.getResourceServer(system.id)).toEqual(system);
+      });
+
+      it('refuses to delete a resource server that has grants and changes nothing', async () => {
+        const { rs, grant } = await seedGrant();
+        await expect(store.deleteResourceServer(rs.id)).rejects.toBeInstanceOf(StoreConflictError);
+        await expect(store.deleteResourceServer(rs.id, { force: false })).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+        expect(await store.getResourceServer(rs.id)).toEqual(rs);
+        expect(await store.getClientGrant(grant.id)).toEqual(grant);
+      });
+
+      it('deletes a resource server and only its grants with force', async () => {
+        const { rs, client, grant } = await seedGrant();
+        const other = await store.createResourceServer(sampleResourceServer());
+        const otherGrant = await store.createClientGrant(
+          sampleClientGrant(client.clientId, other.identifier),
+        );
+        await store.deleteResourceServer(rs.id, { force: true });
+        expect(await store.getResourceServer(rs.id)).toBeNull();
+        expect(await store.getClientGrant(grant.id)).toBeNull();
+        expect(await store.findClientGrant(client.clientId, rs.identifier)).toBeNull();
+        expect(await store.getClientGrant(otherGrant.id)).toEqual(otherGrant);
+        expect(await store.getClient(client.clientId)).toEqual(client);
+      });
+    });
+
+    describe('clients', () => {
+      it('creates one and reads back every field', async () => {
+        const input = sampleClient({ tokenEndpointAuthMethod: 'client_secret_post', disabled: true });
+        const created = await store.createClient(input);
+        expect(created).toMatchObject(input);
+        expect(created.updatedAt).toBe(created.createdAt);
+        expect(await store.getClient(input.clientId)).toEqual(created);
+      });
+
+      it('answers null for an unknown client', async () => {
+        expect(await store.getClient(createClientId())).toBeNull();
+      });
+
+      it('refuses a duplicate client id and keeps the first', async () => {
+        const first = await store.createClient(sampleClient());
+        await expect(
+          store.createClient(sampleClient({ clientId: first.clientId, name: 'impostor' })),
+        ).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getClient(first.clientId)).toEqual(first);
+      });
+
+      it('replaces secrets, credentials and metadata on update', async () => {
+        const created = await store.createClient(sampleClient());
+        const secrets = [
+          { id: '1111111111111111', hash: 'cd'.repeat(32), createdAt: 1, expiresAt: 2 },
+          { id: '2222222222222222', hash: 'ef'.repeat(32), createdAt: 3, expiresAt: null },
+        ];
+        const updated = await store.updateClient(created.clientId, {
+          secrets,
+          credentials: [],
+          metadata: { a: '1', b: '2' },
+          disabled: true,
+          description: '',
+        });
+        expect(updated).toMatchObject({
+          secrets,
+          credentials: [],
+          metadata: { a: '1', b: '2' },
+          disabled: true,
+        });
+        expect(updated.name).toBe(created.name);
+        expect(updated.createdAt).toBe(created.createdAt);
+        expect(await store.getClient(created.clientId)).toEqual(updated);
+      });
+
+      it('refuses to update or delete an unknown client', async () => {
+        const id = createClientId();
+        await expect(store.updateClient(id, { name: 'x' })).rejects.toBeInstanceOf(StoreNotFoundError);
+        await expect(store.deleteClient(id)).rejects.toBeInstanceOf(StoreNotFoundError);
+        expect(await store.getClient(id)).toBeNull();
+      });
+
+      it('deletes a client together with its grants, and only its grants', async () => {
+        const { rs, client, grant } = await seedGrant();
+        const other = await store.createClient(sampleClient());
+        const otherGrant = await store.createClientGrant(sampleClientGrant(other.clientId, rs.identifier));
+        await store.deleteClient(client.clientId);
+        expect(await store.getClient(client.clientId)).toBeNull();
+        expect(await store.getClientGrant(grant.id)).toBeNull();
+        expect(await store.findClientGrant(client.clientId, rs.identifier)).toBeNull();
+        expect(await store.getClientGrant(otherGrant.id)).toEqual(otherGrant);
+        // The API is now free of the deleted client's grant: only the other one holds it.
+        await expect(store.deleteResourceServer(rs.id)).rejects.toBeInstanceOf(StoreConflictError);
+        await store.deleteClientGrant(otherGrant.id);
+        await store.deleteResourceServer(rs.id);
+      });
+    });
+
+    describe('client grants', () => {
+      it('creates one and finds it by id and by client and audience', async () => {
+        const { rs, client, grant } = await seedGrant();
+        expect(grant).toMatchObject({
+          clientId: client.clientId,
+          audience: rs.identifier,
+          scope: ['read:contacts'],
+        });
+        expect(grant.tokenLifetime).toBeNull();
+        expect(grant.updatedAt).toBe(grant.createdAt);
+        expect(await store.getClientGrant(grant.id)).toEqual(grant);
+        expect(await store.findClientGrant(client.clientId, rs.identifier)).toEqual(grant);
+      });
+
+      it('answers null for unknown grants', async () => {
+        const { rs, client } = await seedGrant();
+        expect(await store.getClientGrant(createClientGrantId())).toBeNull();
+        expect(await store.findClientGrant(client.clientId, `${rs.identifier}other`)).toBeNull();
+        expect(await store.findClientGrant(createClientId(), rs.identifier)).toBeNull();
+      });
+
+      it('refuses a second grant for the same client and audience and keeps the first', async () => {
+        const { rs, client, grant } = await seedGrant();
+        const dup = sampleClientGrant(client.clientId, rs.identifier, { scope: ['write:contacts'] });
+        await expect(store.createClientGrant(dup)).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getClientGrant(dup.id)).toBeNull();
+        expect(await store.findClientGrant(client.clientId, rs.identifier)).toEqual(grant);
+      });
+
+      it('refuses a duplicate grant id', async () => {
+        const { client, grant } = await seedGrant();
+        const rs2 = await store.createResourceServer(sampleResourceServer());
+        await expect(
+          store.createClientGrant(sampleClientGrant(client.clientId, rs2.identifier, { id: grant.id })),
+        ).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.findClientGrant(client.clientId, rs2.identifier)).toBeNull();
+      });
+
+      it('lets exactly one of several concurrent identical grants win', async () => {
+        const rs = await store.createResourceServer(sampleResourceServer());
+        const client = await store.createClient(sampleClient());
+        const attempts = Array.from({ length: 8 }, () =>
+          store.createClientGrant(sampleClientGrant(client.clientId, rs.identifier)),
+        );
+        const results = await Promise.allSettled(attempts);
+        const won = results.filter((r) => r.status === 'fulfilled');
+        const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(7);
+        for (const r of lost) expect(r.reason).toBeInstanceOf(StoreConflictError);
+        const page = await store.listClientGrants({ page: 0, perPage: 50, clientId: client.clientId });
+        expect(page.total).toBe(1);
+      });
+
+      it('refuses a grant for a missing client or a missing API and writes nothing', async () => {
+        const rs = await store.createResourceServer(sampleResourceServer());
+        const client = await store.createClient(sampleClient());
+        const noClient = sampleClientGrant(createClientId(), rs.identifier);
+        const noApi = sampleClientGrant(client.clientId, 'https://missing.test/');
+        await expect(store.createClientGrant(noClient)).rejects.toBeInstanceOf(StoreNotFoundError);
+        await expect(store.createClientGrant(noApi)).rejects.toBeInstanceOf(StoreNotFoundError);
+        expect(await store.getClientGrant(noClient.id)).toBeNull();
+        expect(await store.getClientGrant(noApi.id)).toBeNull();
+        expect((await store.listClientGrants({ page: 0, perPage: 10 })).total).toBe(0);
+      });
+
+      it('updates scope and token lifetime, and can reset the lifetime to inherit', async () => {
+        const { grant } = await seedGrant();
+        const narrowed = await store.updateClientGrant(grant.id, { scope: [], tokenLifetime: 300 });
+        expect(narrowed).toMatchObject({
+          id: grant.id,
+          scope: [],
+          tokenLifetime: 300,
+          createdAt: grant.createdAt,
+        });
+        expect(narrowed.updatedAt).toBeGreaterThanOrEqual(grant.updatedAt);
+        const inherited = await store.updateClientGrant(grant.id, { tokenLifetime: null });
+        expect(inherited).toMatchObject({ scope: [], tokenLifetime: null });
+        expect(await store.getClientGrant(grant.id)).toEqual(inherited);
+      });
+
+      it('refuses to update or delete an unknown grant', async () => {
+        const id = createClientGrantId();
+        await expect(store.updateClientGrant(id, { scope: ['x'] })).rejects.toBeInstanceOf(
+          StoreNotFoundError,
+        );
+        await expect(store.deleteClientGrant(id)).rejects.toBeInstanceOf(StoreNotFoundError);
+        expect(await store.getClientGrant(id)).toBeNull();
+      });
+
+      it('deletes a grant', async () => {
+        const { rs, client, grant } = await seedGrant();
+        await store.deleteClientGrant(grant.id);
+        expect(await store.getClientGrant(grant.id)).toBeNull();
+        expect(await store.findClientGrant(client.clientId, rs.identifier)).toBeNull();
+        await store.deleteResourceServer(rs.id);
+      });
+
+      it('filters the list by client, by audience and by both', async () => {
+        const a = await store.createResourceServer(sampleResourceServer());
+        const b = await store.createResourceServer(sampleResourceServer());
+        const c1 = await store.createClient(sampleClient());
+        const c2 = await store.createClient(sampleClient());
+        const g1a = await store.createClientGrant(sampleClientGrant(c1.clientId, a.identifier));
+        const g1b = await store.createClientGrant(sampleClientGrant(c1.clientId, b.identifier));
+        const g2a = await store.createClientGrant(sampleClientGrant(c2.clientId, a.identifier));
+        const ids = async (q: { clientId?: string; audience?: string }) =>
+          (await store.listClientGrants({ page: 0, perPage: 10, ...q })).items.map((g) => g.id).sort();
+        expect(await ids({})).toEqual([g1a.id, g1b.id, g2a.id].sort());
+        expect(await ids({ clientId: c1.clientId })).toEqual([g1a.id, g1b.id].sort());
+        expect(await ids({ audience: a.identifier })).toEqual([g1a.id, g2a.id].sort());
+        expect(await ids({ clientId: c2.clientId, audience: b.identifier })).toEqual([]);
+        const filtered = await store.listClientGrants({ page: 0, perPage: 1, audience: a.identifier });
+        expect(filtered.total).toBe(2);
+        expect(filtered.items).toHaveLength(1);
+      });
+    });
+
+    describe('paging', () => {
+      type Entity = { key: string; createdAt: number };
+      async function assertPaging(
+        total: number,
+        list: (page: number, perPage: number) => Promise<{ items: Entity[]; total: number }>,
+      ): Promise<void> {
+        const all = await list(0, 1000);
+        expect(all.total).toBe(total);
+        expect(all.items).toHaveLength(total);
+        const sorted = [...all.items].sort((x, y) => x.createdAt - y.createdAt || (x.key < y.key ? -1 : 1));
+        expect(all.items.map((e) => e.key)).toEqual(sorted.map((e) => e.key));
+
+        const seen: string[] = [];
+        const perPage = 3;
+        for (let page = 0; page * perPage < total; page += 1) {
+          const p = await list(page, perPage);
+          expect(p.total).toBe(total);
+          expect(p.items.length).toBe(Math.min(perPage, total - page * perPage));
+          expect((await list(page, perPage)).items.map((e) => e.key)).toEqual(p.items.map((e) => e.key));
+          seen.push(...p.items.map((e) => e.key));
+        }
+        expect(seen).toEqual(all.items.map((e) => e.key));
+        const past = await list(Math.ceil(total / perPage), perPage);
+        expect(past.items).toEqual([]);
+        expect(past.total).toBe(total);
+        expect((await list(1000, perPage)).items).toEqual([]);
+      }
+
+      it('pages resource servers in a stable created-then-id order', async () => {
+        for (let i = 0; i < 7; i += 1) await store.createResourceServer(sampleResourceServer());
+        await assertPaging(7, async (page, perPage) => {
+          const r = await store.listResourceServers({ page, perPage });
+          return { total: r.total, items: r.items.map((x) => ({ key: x.id, createdAt: x.createdAt })) };
+        });
+      });
+
+      it('pages clients in a stable created-then-id order', async () => {
+        for (let i = 0; i < 8; i += 1) await store.createClient(sampleClient());
+        await assertPaging(8, async (page, perPage) => {
+          const r = await store.listClients({ page, perPage });
+          return { total: r.total, items: r.items.map((x) => ({ key: x.clientId, createdAt: x.createdAt })) };
+        });
+      });
+
+      it('pages client grants in a stable created-then-id order', async () => {
+        const rs = await store.createResourceServer(sampleResourceServer());
+        for (let i = 0; i < 6; i += 1) {
+          const c = await store.createClient(sampleClient());
+          await store.createClientGrant(sampleClientGrant(c.clientId, rs.identifier));
+        }
+        await assertPaging(6, async (page, perPage) => {
+          const r = await store.listClientGrants({ page, perPage });
+          return { total: r.total, items: r.items.map((x) => ({ key: x.id, createdAt: x.createdAt })) };
+        });
+      });
+
+      it('answers an empty first page with a zero total on an empty store', async () => {
+        expect(await store.listResourceServers({ page: 0, perPage: 5 })).toEqual({ items: [], total: 0 });
+        expect(await store.listClients({ page: 0, perPage: 5 })).toEqual({ items: [], total: 0 });
+        expect(await store.listClientGrants({ page: 0, perPage: 5 })).toEqual({ items: [], total: 0 });
+      });
+    });
+
+    describe('signing keys', () => {
+      it('creates keys and lists them newest first', async () => {
+        const older = await store.createSigningKey(sampleSigningKey({ createdAt: 1_000 }));
+        const newer = await store.createSigningKey(sampleSigningKey({ createdAt: 2_000, alg: 'RS256' }));
+        expect(await store.getSigningKey(older.kid)).toEqual(older);
+        expect((await store.listSigningKeys()).map((k) => k.kid)).toEqual([newer.kid, older.kid]);
+        expect(await store.getSigningKey('no-such-kid')).toBeNull();
+      });
+
+      it('keeps every field of a key as given', async () => {
+        const input = sampleSigningKey({
+          status: 'current',
+          activatedAt: 5,
+          retiredAt: null,
+          revokedAt: null,
+        });
+        expect(await store.createSigningKey(input)).toEqual(input);
+      });
+
+      it('refuses a duplicate kid', async () => {
+        const k = await store.createSigningKey(sampleSigningKey());
+        await expect(store.createSigningKey({ ...sampleSigningKey(), kid: k.kid })).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+        expect(await store.getSigningKey(k.kid)).toEqual(k);
+      });
+
+      it('allows one current key per algorithm', async () => {
+        const rs = await store.createSigningKey(
+          sampleSigningKey({ alg: 'RS256', status: 'current', activatedAt: 1 }),
+        );
+        await store.createSigningKey(sampleSigningKey({ alg: 'ES256', status: 'current', activatedAt: 1 }));
+        const second = sampleSigningKey({ alg: 'RS256', status: 'current', activatedAt: 2 });
+        await expect(store.createSigningKey(second)).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getSigningKey(second.kid)).toBeNull();
+        const next = await store.createSigningKey(sampleSigningKey({ alg: 'RS256' }));
+        await expect(store.updateSigningKey(next.kid, { status: 'current' })).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+        expect(await store.getSigningKey(next.kid)).toEqual(next);
+        expect((await store.getSigningKey(rs.kid))?.status).toBe('current');
+      });
+
+      it('updates status and times', async () => {
+        const k = await store.createSigningKey(sampleSigningKey({ status: 'current', activatedAt: 10 }));
+        const retired = await store.updateSigningKey(k.kid, { status: 'previous', retiredAt: 20 });
+        expect(retired).toEqual({ ...k, status: 'previous', retiredAt: 20 });
+        const revoked = await store.updateSigningKey(k.kid, { status: 'revoked', revokedAt: 30 });
+        expect(revoked).toEqual({ ...k, status: 'revoked', retiredAt: 20, revokedAt: 30 });
+        expect(await store.getSigningKey(k.kid)).toEqual(revoked);
+      });
+
+      it('refuses to update an unknown key', async () => {
+        await expect(store.updateSigningKey('no-such-kid', { status: 'revoked' })).rejects.toBeInstanceOf(
+          StoreNotFoundError,
+        );
+        expect(await store.listSigningKeys()).toEqual([]);
+      });
+
+      it('activates a next key and retires the current one in one step', async () => {
+        const old = await store.createSigningKey(
+          sampleSigningKey({ alg: 'PS256', status: 'current', activatedAt: 1 }),
+        );
+        const other = await store.createSigningKey(
+          sampleSigningKey({ alg: 'ES256', status: 'current', activatedAt: 1 }),
+        );
+        const next = await store.createSigningKey(sampleSigningKey({ alg: 'PS256' }));
+        const activated = await store.activateSigningKey(next.kid, 500);
+        expect(activated).toEqual({ ...next, status: 'current', activatedAt: 500 });
+        expect(await store.getSigningKey(next.kid)).toEqual(activated);
+        expect(await store.getSigningKey(old.kid)).toEqual({ ...old, status: 'previous', retiredAt: 500 });
+        expect(await store.getSigningKey(other.kid)).toEqual(other);
+        expect(await store.activateSigningKey(next.kid, 900)).toEqual(activated);
+      });
+
+      it('refuses to activate a revoked or unknown key', async () => {
+        const revoked = await store.createSigningKey(sampleSigningKey({ status: 'revoked', revokedAt: 3 }));
+        await expect(store.activateSigningKey(revoked.kid, 9)).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getSigningKey(revoked.kid)).toEqual(revoked);
+        await expect(store.activateSigningKey('no-such-kid', 9)).rejects.toBeInstanceOf(StoreNotFoundError);
+      });
+    });
+
+    describe('records are fresh copies', () => {
+      it('does not let a caller change stored state by mutating what it passed or got', async () => {
+        const rsInput = sampleResourceServer();
+        const rs = await store.createResourceServer(rsInput);
+        rsInput.scopes.push({ value: 'sneaky', description: '' });
+        rs.scopes.push({ value: 'sneaky', description: '' });
+        rs.routes?.push({ method: '*', path: '/*', scopes: [] });
+        rs.name = 'changed';
+        const rsAgain = await store.getResourceServer(rs.id);
+        expect(rsAgain?.scopes.map((s) => s.value)).toEqual(['read:contacts', 'write:contacts']);
+        expect(rsAgain?.routes).toHaveLength(1);
+        expect(rsAgain?.name).not.toBe('changed');
+
+        const client = await store.createClient(sampleClient());
+        const read1 = await store.getClient(client.clientId);
+        read1!.metadata.extra = 'x';
+        read1!.secrets.pop();
+        const read2 = await store.getClient(client.clientId);
+        expect(read2?.metadata).toEqual({ team: 'billing' });
+        expect(read2?.secrets).toHaveLength(1);
+        expect(read2).not.toBe(read1);
+
+        const grant = await store.createClientGrant(sampleClientGrant(client.clientId, rs.identifier));
+        const found = await store.findClientGrant(client.clientId, rs.identifier);
+        found!.scope.push('write:contacts');
+        expect((await store.getClientGrant(grant.id))?.scope).toEqual(['read:contacts']);
+
+        const key = await store.createSigningKey(sampleSigningKey());
+        const keys = await store.listSigningKeys();
+        keys[0]!.publicJwk.x = 'changed';
+        expect((await store.getSigningKey(key.kid))?.publicJwk.x).toBe(key.publicJwk.x);
+      });
+    });
+  });
+}
