@@ -1,0 +1,7 @@
+/** Per-request variables the routes share with the request logger. */
+export interface AppEnv {
+  Variables: {
+    /** The authenticated client (token endpoint) or the Management API caller, once known. */
+    clientId: string;
+  };
+}

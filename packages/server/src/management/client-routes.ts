@@ -1,0 +1,110 @@
+/**
+ * `/api/v2/clients`: the calling services. A new client's secret, and a rotated one, is in that
+ * one answer and nowhere else: the store keeps only its keyed hash.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { NotFound } from '../http/errors.ts';
+import { createClientId } from '../ids.ts';
+import { generateClientSecret, type SecretHasher, secretId } from '../keys/client-secret.ts';
+import type { ClientRecord, ClientSecretRecord, Store } from '../store/store.ts';
+import type { Audit } from './audit.ts';
+import { createClientSchema, toClientResponse, updateClientSchema } from './client-schemas.ts';
+import { CLIENT_ID_PATTERN } from './field-schemas.ts';
+import type { ManagementAuth, ManagementEnv } from './management-auth.ts';
+import { formatPage, pagingQueryShape, toPaging } from './paging.ts';
+import { parsePathParam, parseQuery, readBody } from './parse-input.ts';
+
+/** Dependencies of the client routes. */
+export interface ClientRoutesOptions {
+  store: Store;
+  hasher: SecretHasher;
+  auth: ManagementAuth;
+  audit: Audit;
+}
+
+const listQuery = z.strictObject(pagingQueryShape);
+
+/** A freshly generated secret: the plain value (to answer once) and the record to store. */
+export function createSecret(
+  hasher: SecretHasher,
+  now: number,
+): { secret: string; record: ClientSecretRecord } {
+  const secret = generateClientSecret();
+  const hash = hasher.hash(secret);
+  return { secret, record: { id: secretId(hash), hash, createdAt: now, expiresAt: null } };
+}
+
+/** Creates the `/clients` routes (mounted under `/api/v2`). */
+export function createClientRoutes(opts: ClientRoutesOptions): Hono<ManagementEnv> {
+  const { store, hasher, auth, audit } = opts;
+  const app = new Hono<ManagementEnv>();
+  const findClient = async (req: Parameters<typeof parsePathParam>[0]): Promise<ClientRecord> => {
+    const id = parsePathParam(req, 'id', CLIENT_ID_PATTERN, 'a client id');
+    const client = await store.getClient(id);
+    if (client === null) throw new NotFound('inexistent_client', 'The client does not exist');
+    return client;
+  };
+
+  app.get('/', auth.requireScope('read:clients'), async (c) => {
+    const paging = toPaging(parseQuery(c.req, listQuery));
+    const page = await store.listClients(paging);
+    return c.json(formatPage('clients', page, paging, toClientResponse));
+  });
+
+  app.post('/', auth.requireScope('create:clients'), async (c) => {
+    const body = await readBody(c.req, createClientSchema);
+    const { secret, record } = createSecret(hasher, Date.now());
+    const client = await store.createClient({
+      clientId: createClientId(),
+      name: body.name,
+      description: body.description ?? '',
+      appType: 'non_interactive',
+      tokenEndpointAuthMethod: body.token_endpoint_auth_method ?? 'client_secret_post',
+      secrets: [record],
+      credentials: [],
+      metadata: body.client_metadata ?? {},
+      disabled: body.disabled ?? false,
+    });
+    audit('client.created', c.var.caller, { client_id: client.clientId });
+    return c.json({ ...toClientResponse(client), client_secret: secret }, 201);
+  });
+
+  app.get('/:id', auth.requireScope('read:clients'), async (c) => {
+    return c.json(toClientResponse(await findClient(c.req)));
+  });
+
+  app.patch('/:id', auth.requireScope('update:clients'), async (c) => {
+    const existing = await findClient(c.req);
+    const body = await readBody(c.req, updateClientSchema);
+    const client = await store.updateClient(existing.clientId, {
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.description !== undefined ? { description: body.description } : {}),
+      ...(body.token_endpoint_auth_method !== undefined
+        ? { tokenEndpointAuthMethod: body.token_endpoint_auth_method }
+        : {}),
+      ...(body.client_metadata !== undefined ? { metadata: body.client_metadata } : {}),
+      ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
+    });
+    audit('client.updated', c.var.caller, { client_id: client.clientId });
+    return c.json(toClientResponse(client));
+  });
+
+  app.delete('/:id', auth.requireScope('delete:clients'), async (c) => {
+    const existing = await findClient(c.req);
+    await store.deleteClient(existing.clientId);
+    audit('client.deleted', c.var.caller, { client_id: existing.clientId });
+    return c.body(null, 204);
+  });
+
+  // Auth0 guards secret rotation with update:client_keys.
+  app.post('/:id/rotate-secret', auth.requireScope('update:client_keys'), async (c) => {
+    const existing = await findClient(c.req);
+    const { secret, record } = createSecret(hasher, Date.now());
+    const client = await store.updateClient(existing.clientId, { secrets: [record] });
+    audit('client.secret_rotated', c.var.caller, { client_id: client.clientId });
+    return c.json({ ...toClientResponse(client), client_secret: secret });
+  });
+
+  return app;
+}

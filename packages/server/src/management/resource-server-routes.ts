@@ -1,0 +1,136 @@
+/**
+ * `/api/v2/resource-servers`: the APIs tokens are issued for. A path `{id}` is the resource
+ * server's id or, as Auth0 accepts, its identifier URL-encoded.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { readJsonBody } from '../http/body.ts';
+import { BadRequest, Conflict, Forbidden, NotFound } from '../http/errors.ts';
+import { createResourceServerId } from '../ids.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
+import type { ResourceServerRecord, Store } from '../store/store.ts';
+import type { Audit } from './audit.ts';
+import type { ManagementAuth, ManagementEnv } from './management-auth.ts';
+import { formatPage, pagingQueryShape, toPaging } from './paging.ts';
+import { parseBody, parsePathParam, parseQuery, readBody } from './parse-input.ts';
+import {
+  createResourceServerSchema,
+  toResourceServerResponse,
+  updateResourceServerSchema,
+} from './resource-server-schemas.ts';
+
+/** Dependencies of the resource server routes. */
+export interface ResourceServerRoutesOptions {
+  store: Store;
+  keyRing: KeyRing;
+  auth: ManagementAuth;
+  audit: Audit;
+}
+
+/** Default lifetime of an API's tokens, in seconds. */
+export const DEFAULT_TOKEN_LIFETIME = 3600;
+
+const ID_OR_IDENTIFIER = /^[\x21-\x7E]{1,600}$/;
+const listQuery = z.strictObject(pagingQueryShape);
+const deleteQuery = z.strictObject({
+  force: z.enum(['true', 'false'], { error: 'force must be true or false' }).optional(),
+});
+
+/** Finds a resource server by id or identifier; 404 `inexistent_resource_server` otherwise. */
+export async function findResourceServer(
+  store: Store,
+  idOrIdentifier: string,
+): Promise<ResourceServerRecord> {
+  const rs =
+    (await store.getResourceServer(idOrIdentifier)) ??
+    (await store.getResourceServerByIdentifier(idOrIdentifier));
+  if (rs === null) throw new NotFound('inexistent_resource_server', 'The resource server does not exist');
+  return rs;
+}
+
+/** Creates the `/resource-servers` routes (mounted under `/api/v2`). */
+export function createResourceServerRoutes(opts: ResourceServerRoutesOptions): Hono<ManagementEnv> {
+  const { store, keyRing, auth, audit } = opts;
+  const app = new Hono<ManagementEnv>();
+  const idParam = (req: Parameters<typeof parsePathParam>[0]) =>
+    parsePathParam(req, 'id', ID_OR_IDENTIFIER, 'a resource server id or identifier');
+
+  app.get('/', auth.requireScope('read:resource_servers'), async (c) => {
+    const paging = toPaging(parseQuery(c.req, listQuery));
+    const page = await store.listResourceServers(paging);
+    return c.json(formatPage('resource_servers', page, paging, toResourceServerResponse));
+  });
+
+  app.post('/', auth.requireScope('create:resource_servers'), async (c) => {
+    const body = await readBody(c.req, createResourceServerSchema);
+    if ((await store.getResourceServerByIdentifier(body.identifier)) !== null) {
+      throw new Conflict('conflict', 'A resource server with the same identifier already exists');
+    }
+    const signingAlg = body.signing_alg ?? 'RS256';
+    await keyRing.ensureSigningKey(signingAlg);
+    const rs = await store.createResourceServer({
+      id: createResourceServerId(),
+      identifier: body.identifier,
+      name: body.name ?? body.identifier,
+      scopes: (body.scopes ?? []).map((s) => ({ value: s.value, description: s.description ?? '' })),
+      signingAlg,
+      tokenLifetime: body.token_lifetime ?? DEFAULT_TOKEN_LIFETIME,
+      routes: null,
+      isSystem: false,
+    });
+    audit('resource_server.created', c.var.caller, { id: rs.id, identifier: rs.identifier });
+    return c.json(toResourceServerResponse(rs), 201);
+  });
+
+  app.get('/:id', auth.requireScope('read:resource_servers'), async (c) => {
+    const rs = await findResourceServer(store, idParam(c.req));
+    return c.json(toResourceServerResponse(rs));
+  });
+
+  app.patch('/:id', auth.requireScope('update:resource_servers'), async (c) => {
+    const existing = await findResourceServer(store, idParam(c.req));
+    const raw = await readJsonBody(c.req);
+    if (raw !== null && typeof raw === 'object' && 'identifier' in raw) {
+      throw new BadRequest('invalid_body', 'Payload validation error: identifier cannot be changed');
+    }
+    const body = parseBody(updateResourceServerSchema, raw);
+    if (existing.isSystem) {
+      throw new Forbidden('operation_not_supported', 'The Management API resource server cannot be modified');
+    }
+    if (body.signing_alg !== undefined) await keyRing.ensureSigningKey(body.signing_alg);
+    const rs = await store.updateResourceServer(existing.id, {
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.scopes !== undefined
+        ? { scopes: body.scopes.map((s) => ({ value: s.value, description: s.description ?? '' })) }
+        : {}),
+      ...(body.signing_alg !== undefined ? { signingAlg: body.signing_alg } : {}),
+      ...(body.token_lifetime !== undefined ? { tokenLifetime: body.token_lifetime } : {}),
+    });
+    audit('resource_server.updated', c.var.caller, { id: rs.id, identifier: rs.identifier });
+    return c.json(toResourceServerResponse(rs));
+  });
+
+  app.delete('/:id', auth.requireScope('delete:resource_servers'), async (c) => {
+    const { force } = parseQuery(c.req, deleteQuery);
+    const existing = await findResourceServer(store, idParam(c.req));
+    if (existing.isSystem) {
+      throw new Forbidden('operation_not_supported', 'The Management API resource server cannot be deleted');
+    }
+    const grants = await store.listClientGrants({ page: 0, perPage: 1, audience: existing.identifier });
+    if (grants.total > 0 && force !== 'true') {
+      throw new Conflict(
+        'resource_server_has_grants',
+        `The resource server still has ${grants.total} client grant(s); delete them first or pass ?force=true`,
+      );
+    }
+    await store.deleteResourceServer(existing.id, { force: force === 'true' });
+    audit('resource_server.deleted', c.var.caller, {
+      id: existing.id,
+      identifier: existing.identifier,
+      force: force === 'true',
+    });
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,522 @@
+/**
+ * The OpenAPI 3.1 document of every endpoint the server answers. Management API bodies come from
+ * the same zod schemas that validate them, so the document cannot drift from the validation.
+ * @see https://spec.openapis.org/oas/v3.1.0
+ */
+import { z } from 'zod';
+import {
+  clientGrantResponseSchema,
+  createClientGrantSchema,
+  updateClientGrantSchema,
+} from '../management/client-grant-schemas.ts';
+import {
+  clientResponseSchema,
+  clientWithSecretResponseSchema,
+  createClientSchema,
+  updateClientSchema,
+} from '../management/client-schemas.ts';
+import { MANAGEMENT_SCOPES } from '../management/management-api.ts';
+import { DEFAULT_PER_PAGE, MAX_PER_PAGE } from '../management/paging.ts';
+import {
+  createResourceServerSchema,
+  resourceServerResponseSchema,
+  updateResourceServerSchema,
+} from '../management/resource-server-schemas.ts';
+import { signingKeyResponseSchema } from '../management/signing-key-schemas.ts';
+
+type Json = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType): Json {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Json;
+  return rest;
+}
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json): Json => ({ 'application/json': { schema } });
+
+const oauthErrors: Json = {
+  '400': {
+    description: 'invalid_request, unsupported_grant_type, invalid_scope or invalid_target',
+    content: json(ref('OAuthError')),
+  },
+  '401': {
+    description: 'invalid_client; with `WWW-Authenticate: Basic` when the client used HTTP Basic',
+    content: json(ref('OAuthError')),
+  },
+  '403': {
+    description: 'access_denied: the client has no grant for the API',
+    content: json(ref('OAuthError')),
+  },
+  '413': { description: 'invalid_request: the body is larger than 16 KiB', content: json(ref('OAuthError')) },
+};
+
+function managementErrors(...statuses: string[]): Json {
+  const text: Record<string, string> = {
+    '400': 'Invalid body, query string or path (`invalid_body`, `invalid_query_string`, `invalid_uri`)',
+    '401': 'Missing or invalid bearer token',
+    '403': '`insufficient_scope`, or `operation_not_supported` on the Management API itself',
+    '404': 'No such entity',
+    '409': 'Conflicts with existing state',
+    '413': 'Body larger than 256 KiB',
+    '415': 'Body is not application/json',
+  };
+  const out: Json = {};
+  for (const s of ['400', '401', '403', ...statuses])
+    out[s] = { description: text[s], content: json(ref('ManagementError')) };
+  return out;
+}
+
+const pagingParameters: Json[] = [
+  { name: 'page', in: 'query', description: 'Page index, from 0', schema: { type: 'integer', minimum: 0 } },
+  {
+    name: 'per_page',
+    in: 'query',
+    description: `Entries per page (default ${DEFAULT_PER_PAGE})`,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_PER_PAGE },
+  },
+  {
+    name: 'include_totals',
+    in: 'query',
+    description: 'true: answer `{start, limit, length, total, <entity>: [...]}` instead of a plain array',
+    schema: { type: 'boolean' },
+  },
+];
+
+function listResponse(entity: string, item: string): Json {
+  return {
+    '200': {
+      description: `A page of ${entity}`,
+      content: json({
+        oneOf: [
+          { type: 'array', items: ref(item) },
+          {
+            type: 'object',
+            required: ['start', 'limit', 'length', 'total', entity],
+            properties: {
+              start: { type: 'integer' },
+              limit: { type: 'integer' },
+              length: { type: 'integer' },
+              total: { type: 'integer' },
+              [entity]: { type: 'array', items: ref(item) },
+            },
+          },
+        ],
+      }),
+    },
+  };
+}
+
+interface ManagementOperation {
+  summary: string;
+  scope: string;
+  tag: string;
+  description?: string;
+  parameters?: Json[];
+  body?: string;
+  responses: Json;
+  errors?: string[];
+}
+
+function managementOperation(op: ManagementOperation): Json {
+  return {
+    tags: [op.tag],
+    summary: op.summary,
+    ...(op.description !== undefined ? { description: op.description } : {}),
+    security: [{ managementToken: [op.scope] }],
+    ...(op.parameters !== undefined ? { parameters: op.parameters } : {}),
+    ...(op.body !== undefined ? { requestBody: { required: true, content: json(ref(op.body)) } } : {}),
+    responses: { ...op.responses, ...managementErrors(...(op.errors ?? [])) },
+  };
+}
+
+const idPath = (description: string): Json => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  description,
+  schema: { type: 'string' },
+});
+const rsId = idPath('The resource server id, or its identifier URL-encoded');
+const clientId = idPath('The client id');
+const grantId = idPath('The client grant id');
+const noContent = { '204': { description: 'Deleted' } };
+
+const tokenRequestSchema: Json = {
+  type: 'object',
+  required: ['grant_type'],
+  properties: {
+    grant_type: { const: 'client_credentials' },
+    client_id: { type: 'string', description: 'With client_secret_post (or repeating the Basic id)' },
+    client_secret: { type: 'string', description: 'client_secret_post; never together with HTTP Basic' },
+    audience: { type: 'string', description: 'Identifier of the API (Auth0 style)' },
+    resource: {
+      type: 'string',
+      format: 'uri',
+      description: 'Identifier of the API (RFC 8707); must equal audience when both are given',
+    },
+    scope: {
+      type: 'string',
+      description: 'Space-separated scopes narrowing the grant; default: every granted scope',
+    },
+  },
+};
+
+/** Builds the OpenAPI 3.1 document for `issuer`. */
+export function createOpenApiDocument(issuer: string): Json {
+  const managementScopes = Object.fromEntries(MANAGEMENT_SCOPES.map((s) => [s.value, s.description]));
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'gatehouse authorization server',
+      version: '0.1.0',
+      description:
+        'OAuth 2.0 client credentials with RFC 9068 JWT access tokens, discovery, and a Management API ' +
+        'in the shape of the Auth0 Management API v2.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: issuer.replace(/\/$/, '') }],
+    tags: [
+      { name: 'OAuth', description: 'Token endpoint (RFC 6749 section 4.4)' },
+      { name: 'Discovery', description: 'Metadata (RFC 8414) and keys (RFC 7517)' },
+      { name: 'Resource servers', description: 'APIs tokens are issued for' },
+      { name: 'Clients', description: 'Calling services' },
+      { name: 'Client grants', description: 'Which scopes of which API a client may ask for' },
+      { name: 'Signing keys', description: 'Public parts of the signing keys' },
+      { name: 'Operations', description: 'Health, metrics and this documentation' },
+    ],
+    paths: {
+      '/oauth/token': {
+        post: {
+          tags: ['OAuth'],
+          summary: 'Get an access token (client credentials grant)',
+          description:
+            'Client authentication: HTTP Basic (`client_secret_basic`) or `client_id` + `client_secret` in the body ' +
+            '(`client_secret_post`), never both. Answers are never cached (`Cache-Control: no-store`).',
+          security: [{ clientBasic: [] }, {}],
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': { schema: tokenRequestSchema },
+              'application/json': { schema: tokenRequestSchema },
+            },
+          },
+          responses: {
+            '200': { description: 'A signed RFC 9068 access token', content: json(ref('TokenResponse')) },
+            ...oauthErrors,
+          },
+        },
+      },
+      '/.well-known/jwks.json': {
+        get: {
+          tags: ['Discovery'],
+          summary: 'Public signing keys (JWK Set)',
+          responses: { '200': { description: 'The JWK Set', content: json(ref('Jwks')) } },
+        },
+      },
+      '/.well-known/openid-configuration': {
+        get: {
+          tags: ['Discovery'],
+          summary: 'Authorization server metadata (OpenID Connect discovery location)',
+          responses: {
+            '200': { description: 'Metadata', content: json(ref('AuthorizationServerMetadata')) },
+          },
+        },
+      },
+      '/.well-known/oauth-authorization-server': {
+        get: {
+          tags: ['Discovery'],
+          summary: 'Authorization server metadata (RFC 8414)',
+          responses: {
+            '200': { description: 'Metadata', content: json(ref('AuthorizationServerMetadata')) },
+          },
+        },
+      },
+      '/api/v2/resource-servers': {
+        get: managementOperation({
+          tag: 'Resource servers',
+          summary: 'List APIs',
+          scope: 'read:resource_servers',
+          parameters: pagingParameters,
+          responses: listResponse('resource_servers', 'ResourceServer'),
+        }),
+        post: managementOperation({
+          tag: 'Resource servers',
+          summary: 'Create an API',
+          scope: 'create:resource_servers',
+          body: 'ResourceServerCreate',
+          responses: { '201': { description: 'Created', content: json(ref('ResourceServer')) } },
+          errors: ['409', '413', '415'],
+        }),
+      },
+      '/api/v2/resource-servers/{id}': {
+        get: managementOperation({
+          tag: 'Resource servers',
+          summary: 'Get an API',
+          scope: 'read:resource_servers',
+          parameters: [rsId],
+          responses: { '200': { description: 'The API', content: json(ref('ResourceServer')) } },
+          errors: ['404'],
+        }),
+        patch: managementOperation({
+          tag: 'Resource servers',
+          summary: 'Update an API',
+          scope: 'update:resource_servers',
+          parameters: [rsId],
+          body: 'ResourceServerUpdate',
+          responses: { '200': { description: 'Updated', content: json(ref('ResourceServer')) } },
+          errors: ['404', '413', '415'],
+        }),
+        delete: managementOperation({
+          tag: 'Resource servers',
+          summary: 'Delete an API',
+          description:
+            'Refused with 409 while client grants exist for it, unless `force=true` (which deletes them too).',
+          scope: 'delete:resource_servers',
+          parameters: [rsId, { name: 'force', in: 'query', schema: { type: 'boolean' } }],
+          responses: noContent,
+          errors: ['404', '409'],
+        }),
+      },
+      '/api/v2/clients': {
+        get: managementOperation({
+          tag: 'Clients',
+          summary: 'List clients',
+          scope: 'read:clients',
+          parameters: pagingParameters,
+          responses: listResponse('clients', 'Client'),
+        }),
+        post: managementOperation({
+          tag: 'Clients',
+          summary: 'Create a client',
+          description: 'The answer holds `client_secret`, shown this once: only its hash is stored.',
+          scope: 'create:clients',
+          body: 'ClientCreate',
+          responses: { '201': { description: 'Created', content: json(ref('ClientWithSecret')) } },
+          errors: ['413', '415'],
+        }),
+      },
+      '/api/v2/clients/{id}': {
+        get: managementOperation({
+          tag: 'Clients',
+          summary: 'Get a client',
+          scope: 'read:clients',
+          parameters: [clientId],
+          responses: { '200': { description: 'The client', content: json(ref('Client')) } },
+          errors: ['404'],
+        }),
+        patch: managementOperation({
+          tag: 'Clients',
+          summary: 'Update a client',
+          scope: 'update:clients',
+          parameters: [clientId],
+          body: 'ClientUpdate',
+          responses: { '200': { description: 'Updated', content: json(ref('Client')) } },
+          errors: ['404', '413', '415'],
+        }),
+        delete: managementOperation({
+          tag: 'Clients',
+          summary: 'Delete a client and its grants',
+          scope: 'delete:clients',
+          parameters: [clientId],
+          responses: noContent,
+          errors: ['404'],
+        }),
+      },
+      '/api/v2/clients/{id}/rotate-secret': {
+        post: managementOperation({
+          tag: 'Clients',
+          summary: 'Rotate the client secret',
+          description: 'The previous secret stops working at once; the new one is in this answer only.',
+          scope: 'update:client_keys',
+          parameters: [clientId],
+          responses: { '200': { description: 'Rotated', content: json(ref('ClientWithSecret')) } },
+          errors: ['404'],
+        }),
+      },
+      '/api/v2/client-grants': {
+        get: managementOperation({
+          tag: 'Client grants',
+          summary: 'List client grants',
+          scope: 'read:client_grants',
+          parameters: [
+            ...pagingParameters,
+            { name: 'client_id', in: 'query', schema: { type: 'string' } },
+            { name: 'audience', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: listResponse('client_grants', 'ClientGrant'),
+        }),
+        post: managementOperation({
+          tag: 'Client grants',
+          summary: 'Grant a client scopes of an API',
+          description: 'Every scope must be defined by the API.',
+          scope: 'create:client_grants',
+          body: 'ClientGrantCreate',
+          responses: { '201': { description: 'Created', content: json(ref('ClientGrant')) } },
+          errors: ['404', '409', '413', '415'],
+        }),
+      },
+      '/api/v2/client-grants/{id}': {
+        get: managementOperation({
+          tag: 'Client grants',
+          summary: 'Get a client grant',
+          scope: 'read:client_grants',
+          parameters: [grantId],
+          responses: { '200': { description: 'The grant', content: json(ref('ClientGrant')) } },
+          errors: ['404'],
+        }),
+        patch: managementOperation({
+          tag: 'Client grants',
+          summary: 'Change a grant’s scopes or token lifetime',
+          scope: 'update:client_grants',
+          parameters: [grantId],
+          body: 'ClientGrantUpdate',
+          responses: { '200': { description: 'Updated', content: json(ref('ClientGrant')) } },
+          errors: ['404', '413', '415'],
+        }),
+        delete: managementOperation({
+          tag: 'Client grants',
+          summary: 'Delete a client grant',
+          scope: 'delete:client_grants',
+          parameters: [grantId],
+          responses: noContent,
+          errors: ['404'],
+        }),
+      },
+      '/api/v2/keys/signing': {
+        get: managementOperation({
+          tag: 'Signing keys',
+          summary: 'List signing keys (public parts)',
+          scope: 'read:signing_keys',
+          responses: {
+            '200': { description: 'Every key', content: json({ type: 'array', items: ref('SigningKey') }) },
+          },
+        }),
+      },
+      '/api/v2/keys/signing/{kid}': {
+        get: managementOperation({
+          tag: 'Signing keys',
+          summary: 'Get a signing key (public parts)',
+          scope: 'read:signing_keys',
+          parameters: [{ name: 'kid', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'The key', content: json(ref('SigningKey')) } },
+          errors: ['404'],
+        }),
+      },
+      '/healthz': {
+        get: {
+          tags: ['Operations'],
+          summary: 'Health: 200 when the store answers, 503 otherwise',
+          responses: {
+            '200': {
+              description: 'Healthy',
+              content: json({ type: 'object', properties: { status: { const: 'ok' } } }),
+            },
+            '503': { description: 'The store is unreachable', content: json({ type: 'object' }) },
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          tags: ['Operations'],
+          summary: 'Prometheus metrics',
+          responses: {
+            '200': {
+              description: 'Prometheus text exposition format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      '/api/openapi.json': {
+        get: {
+          tags: ['Operations'],
+          summary: 'This OpenAPI document',
+          responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } },
+        },
+      },
+      '/docs': {
+        get: {
+          tags: ['Operations'],
+          summary: 'Reference page rendered from this document',
+          responses: {
+            '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } },
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        clientBasic: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'client_secret_basic: form-url-encoded id and secret',
+        },
+        managementToken: {
+          type: 'oauth2',
+          description: `A gatehouse access token for the audience ${issuer}api/v2/`,
+          flows: { clientCredentials: { tokenUrl: `${issuer}oauth/token`, scopes: managementScopes } },
+        },
+      },
+      schemas: {
+        OAuthError: {
+          type: 'object',
+          required: ['error'],
+          properties: { error: { type: 'string' }, error_description: { type: 'string' } },
+        },
+        ManagementError: {
+          type: 'object',
+          required: ['statusCode', 'error', 'message', 'errorCode'],
+          properties: {
+            statusCode: { type: 'integer' },
+            error: { type: 'string' },
+            message: { type: 'string' },
+            errorCode: { type: 'string' },
+          },
+        },
+        TokenResponse: {
+          type: 'object',
+          required: ['access_token', 'token_type', 'expires_in', 'scope'],
+          properties: {
+            access_token: { type: 'string', description: 'RFC 9068 JWT' },
+            token_type: { const: 'Bearer' },
+            expires_in: { type: 'integer' },
+            scope: { type: 'string' },
+          },
+        },
+        Jwks: {
+          type: 'object',
+          required: ['keys'],
+          properties: { keys: { type: 'array', items: { type: 'object' } } },
+        },
+        AuthorizationServerMetadata: {
+          type: 'object',
+          required: ['issuer', 'token_endpoint', 'jwks_uri'],
+          properties: {
+            issuer: { type: 'string' },
+            token_endpoint: { type: 'string' },
+            jwks_uri: { type: 'string' },
+            grant_types_supported: { type: 'array', items: { type: 'string' } },
+            token_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+            response_types_supported: { type: 'array', items: { type: 'string' } },
+            service_documentation: { type: 'string' },
+          },
+        },
+        ResourceServer: jsonSchema(resourceServerResponseSchema),
+        ResourceServerCreate: jsonSchema(createResourceServerSchema),
+        ResourceServerUpdate: jsonSchema(updateResourceServerSchema),
+        Client: jsonSchema(clientResponseSchema),
+        ClientWithSecret: jsonSchema(clientWithSecretResponseSchema),
+        ClientCreate: jsonSchema(createClientSchema),
+        ClientUpdate: jsonSchema(updateClientSchema),
+        ClientGrant: jsonSchema(clientGrantResponseSchema),
+        ClientGrantCreate: jsonSchema(createClientGrantSchema),
+        ClientGrantUpdate: jsonSchema(updateClientGrantSchema),
+        SigningKey: jsonSchema(signingKeyResponseSchema),
+      },
+    },
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * `startServer`: the Node runtime adapter. Opens the store, loads the key-encryption key, prepares
+ * keys and the bootstrap admin, and serves `createApp` over node:http with @hono/node-server.
+ */
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import type { DestinationStream } from 'pino';
+import { createApp } from './app.ts';
+import { type AdminCredentials, bootstrapServer } from './bootstrap.ts';
+import { ConfigError, type ServerConfig } from './config.ts';
+import { createSecretHasher } from './keys/client-secret.ts';
+import { loadKek } from './keys/kek.ts';
+import { createKeyRing } from './keys/key-ring.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { createSqliteStore } from './store/sqlite-store.ts';
+import type { Store } from './store/store.ts';
+
+/** File name of the SQLite database inside the data directory. */
+export const SQLITE_FILE_NAME = 'gatehouse.db';
+
+/** How long `close()` lets requests in flight finish before cutting connections. */
+const DRAIN_TIMEOUT_MS = 5000;
+
+/** Options of `startServer`. */
+export interface StartServerOptions {
+  /** Where log lines go (default standard output); tests pass a capturing stream. */
+  logDestination?: DestinationStream;
+  /** A ready logger, instead of one built from the configuration. */
+  logger?: Logger;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** Base URL to reach it, e.g. `http://127.0.0.1:4000` (no trailing slash). */
+  url: string;
+  /** Issuer identifier (ends in `/`). */
+  issuer: string;
+  /** Present when the environment named the admin client, or this start generated it (then show it once). */
+  adminCredentials?: AdminCredentials;
+  /** Stops accepting connections, drains requests in flight, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Raised when the server cannot listen (port in use, address not available). */
+export class ServerStartError extends Error {
+  readonly code = 'ERR_SERVER_START';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServerStartError';
+  }
+}
+
+/** Starts the authorization server. */
+export async function startServer(
+  config: ServerConfig,
+  opts: StartServerOptions = {},
+): Promise<RunningServer> {
+  if (config.store !== 'sqlite') {
+    throw new ConfigError('GATEHOUSE_STORE', `the ${config.store} store is not available yet; use sqlite`);
+  }
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, destination: opts.logDestination });
+
+  // Listen first: with port 0 the issuer depends on the port the OS picks. Until the app is ready,
+  // requests get a 503.
+  let handler: ((req: Request) => Response | Promise<Response>) | undefined;
+  const server = createAdaptorServer({
+    fetch: (req: Request) =>
+      handler ? handler(req) : new Response('{"status":"starting"}', { status: 503 }),
+    hostname: config.host,
+  });
+  const address = await listen(server, config.port, config.host);
+  const host = urlHost(config.host);
+  const url = `http://${host}:${address.port}`;
+  const issuer =
+    config.issuerExplicit || config.port !== 0 ? config.issuer : `http://127.0.0.1:${address.port}/`;
+
+  let store: Store | undefined;
+  try {
+    store = createSqliteStore({ file: join(config.dataDir, SQLITE_FILE_NAME) });
+    await store.migrate();
+    const kek = await loadKek({ dataDir: config.dataDir, kekEnv: config.kek });
+    const keyRing = createKeyRing({ store, kek });
+    const hasher = createSecretHasher(kek.deriveKey('client-secret'));
+    const adminCredentials = await bootstrapServer({
+      issuer,
+      store,
+      keyRing,
+      hasher,
+      logger,
+      admin: config.admin,
+    });
+    const app = createApp({
+      issuer,
+      defaultAudience: config.defaultAudience,
+      store,
+      keyRing,
+      hasher,
+      logger,
+      metrics: createMetrics(),
+    });
+    handler = (req) => app.fetch(req);
+    logger.info({ url, issuer, data_dir: config.dataDir, store: config.store }, 'gatehouse listening');
+
+    const openStore = store;
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      issuer,
+      ...(adminCredentials !== undefined ? { adminCredentials } : {}),
+      close() {
+        closing ??= (async () => {
+          await drain(server);
+          await openStore.close();
+          logger.info('gatehouse stopped');
+          logger.flush();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await drain(server);
+    await store?.close().catch(() => {});
+    throw err;
+  }
+}
+
+type NodeServer = ReturnType<typeof createAdaptorServer>;
+
+function listen(server: NodeServer, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const reason =
+        err.code === 'EADDRINUSE'
+          ? 'the address is already in use (set GATEHOUSE_PORT)'
+          : err.code === 'EADDRNOTAVAIL'
+            ? 'the address is not available on this machine (set GATEHOUSE_HOST)'
+            : err.code === 'EACCES'
+              ? 'permission denied (ports below 1024 need privileges)'
+              : err.message;
+      reject(new ServerStartError(`cannot listen on ${host}:${port}: ${reason}`));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Stops accepting, lets requests in flight finish (bounded), then cuts what is left. */
+function drain(server: NodeServer): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    const http = server as import('node:http').Server;
+    const timer = setTimeout(() => http.closeAllConnections?.(), DRAIN_TIMEOUT_MS);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    http.closeIdleConnections?.();
+  });
+}
+
+/** The host part of a URL that reaches a server listening on `host`. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}

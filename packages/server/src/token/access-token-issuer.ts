@@ -1,0 +1,142 @@
+/**
+ * The client credentials grant after client authentication: resolve the API, the client's grant
+ * and the scope, then sign an RFC 9068 access token.
+ *
+ * Scope: the token carries the requested scopes, or every granted scope when none is requested,
+ * limited to scopes the API still defines. A grant with no scopes is allowed, as in Auth0: the
+ * token then says `scope: ""` (the claim is always present, so verifiers never need a special
+ * case), and the API decides what an empty scope may do.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
+ */
+import { randomUUID } from 'node:crypto';
+import { parseScope } from '@gatehouse/protocol';
+import { AccessDenied, InvalidRequest, InvalidScope, InvalidTarget } from '../http/errors.ts';
+import { type KeyRing, KeyRingError, type Signer } from '../keys/key-ring.ts';
+import type { ClientRecord, ResourceServerRecord, SigningAlg, Store } from '../store/store.ts';
+import type { JwtSigner } from './jwt-signer.ts';
+import type { TokenParameters } from './token-parameters.ts';
+
+/** The successful token answer. @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1 */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
+
+/** An issued token with what the endpoint logs and counts. */
+export interface IssuedToken {
+  response: TokenResponse;
+  audience: string;
+}
+
+/** Dependencies of the issuer. */
+export interface AccessTokenIssuerOptions {
+  store: Store;
+  keyRing: KeyRing;
+  jwtSigner: JwtSigner;
+  issuer: string;
+  /** API used when the request names none. */
+  defaultAudience: string | undefined;
+}
+
+/** Issues access tokens for authenticated clients. */
+export interface AccessTokenIssuer {
+  issue(client: ClientRecord, params: TokenParameters): Promise<IssuedToken>;
+}
+
+/**
+ * Picks the target API from `audience` (Auth0) and `resource` (RFC 8707).
+ * @see https://www.rfc-editor.org/rfc/rfc8707#section-2
+ */
+export function selectAudience(params: TokenParameters, defaultAudience: string | undefined): string {
+  let resource: string | undefined;
+  if (params.resource !== undefined) {
+    resource = params.resource[0]!;
+    for (const r of params.resource) {
+      if (r !== resource)
+        throw new InvalidTarget('tokens are issued for one API at a time; several resources were requested');
+    }
+    if (!URL.canParse(resource) || resource.includes('#')) {
+      throw new InvalidTarget('resource must be an absolute URI without a fragment');
+    }
+  }
+  if (params.audience !== undefined && resource !== undefined && params.audience !== resource) {
+    throw new InvalidRequest('audience and resource name different APIs');
+  }
+  const audience = params.audience ?? resource ?? defaultAudience;
+  if (audience === undefined) {
+    throw new InvalidRequest(
+      'audience is required (or resource, RFC 8707): the identifier of the API the token is for',
+    );
+  }
+  return audience;
+}
+
+/** The scopes the token carries; `invalid_scope` for a malformed or ungranted request. */
+export function selectScopes(
+  requested: string | undefined,
+  granted: readonly string[],
+  api: ResourceServerRecord,
+): string[] {
+  const defined = api.scopes;
+  const available = granted.filter((s) => defined.some((d) => d.value === s));
+  if (requested === undefined) return available;
+  const wanted = parseScope(requested);
+  if (wanted === null) throw new InvalidScope('scope is malformed');
+  if (wanted.length === 0) return available;
+  const missing = wanted.filter((s) => !available.includes(s));
+  if (missing.length > 0) {
+    const named = missing.slice(0, 5).join(' ').slice(0, 300);
+    throw new InvalidScope(`scope not granted to this client for this API: ${named}`);
+  }
+  return wanted;
+}
+
+/** Creates the issuer. */
+export function createAccessTokenIssuer(opts: AccessTokenIssuerOptions): AccessTokenIssuer {
+  const { store, keyRing, jwtSigner, issuer, defaultAudience } = opts;
+
+  const signerFor = async (alg: SigningAlg): Promise<Signer> => {
+    try {
+      return await keyRing.getSigner(alg);
+    } catch (err) {
+      // An API switched to a new algorithm by another instance: make the key now.
+      if (!(err instanceof KeyRingError) || err.code !== 'ERR_NO_SIGNING_KEY') throw err;
+      await keyRing.ensureSigningKey(alg);
+      return keyRing.getSigner(alg);
+    }
+  };
+
+  return {
+    async issue(client, params) {
+      const audience = selectAudience(params, defaultAudience);
+      const api = await store.getResourceServerByIdentifier(audience);
+      if (api === null) throw new InvalidTarget('no API has this identifier');
+      const grant = await store.findClientGrant(client.clientId, api.identifier);
+      if (grant === null) throw new AccessDenied('the client is not authorized to access this API');
+      const scope = selectScopes(params.scope, grant.scope, api).join(' ');
+      const lifetime = grant.tokenLifetime ?? api.tokenLifetime;
+      const signer = await signerFor(api.signingAlg);
+      const iat = Math.floor(Date.now() / 1000);
+      const payload = JSON.stringify({
+        iss: issuer,
+        sub: client.clientId,
+        aud: api.identifier,
+        iat,
+        exp: iat + lifetime,
+        jti: randomUUID(),
+        client_id: client.clientId,
+        azp: client.clientId,
+        scope,
+        gty: 'client-credentials',
+      });
+      const accessToken = await jwtSigner.sign(signer, payload);
+      return {
+        response: { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime, scope },
+        audience: api.identifier,
+      };
+    },
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * Client authentication at the token endpoint: `client_secret_basic` and `client_secret_post`.
+ * Every failure (unknown client, wrong secret, expired secret, disabled client) answers the same
+ * `invalid_client`, after the same work: an unknown client still costs one keyed hash, so neither
+ * the answer nor its timing tells whether a client id exists.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ */
+import { InvalidClient, InvalidRequest } from '../http/errors.ts';
+import type { SecretHasher } from '../keys/client-secret.ts';
+import type { ClientRecord, ClientStore } from '../store/store.ts';
+import type { TokenParameters } from './token-parameters.ts';
+
+/** The challenge sent with a 401 when the client used (or should use) HTTP Basic. */
+export const BASIC_CHALLENGE = 'Basic realm="gatehouse", charset="UTF-8"';
+
+/** Credentials the client presented, and how. */
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+  method: 'client_secret_basic' | 'client_secret_post';
+}
+
+const FAILED = 'client authentication failed';
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Form-url-decodes one half of a Basic credential; null when malformed. */
+function formDecode(value: string): string | null {
+  const spaced = value.includes('+') ? value.replaceAll('+', ' ') : value;
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Extracts the client's credentials from the `Authorization` header or the body. Basic and body
+ * credentials together are `invalid_request` (RFC 6749 section 2.3: one method per request);
+ * none at all is `invalid_client`.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ */
+export function parseClientCredentials(
+  authorization: string | undefined,
+  params: TokenParameters,
+): ClientCredentials {
+  if (params.client_assertion !== undefined || params.client_assertion_type !== undefined) {
+    if (authorization !== undefined || params.client_secret !== undefined) {
+      throw new InvalidRequest('the client used more than one authentication method');
+    }
+    throw new InvalidClient('private_key_jwt client authentication is not supported yet');
+  }
+  if (authorization !== undefined) {
+    const space = authorization.indexOf(' ');
+    const scheme = space === -1 ? authorization : authorization.slice(0, space);
+    if (scheme.toLowerCase() !== 'basic') {
+      throw new InvalidClient(
+        'unsupported authentication scheme; use HTTP Basic or client_secret_post',
+        BASIC_CHALLENGE,
+      );
+    }
+    if (params.client_secret !== undefined) {
+      throw new InvalidRequest(
+        'the client used more than one authentication method (Basic and client_secret)',
+      );
+    }
+    const encoded = authorization.slice(space + 1).trim();
+    if (encoded.length > 2048 || !BASE64.test(encoded)) {
+      throw new InvalidClient('malformed Basic credentials', BASIC_CHALLENGE);
+    }
+    const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const clientId = colon === -1 ? null : formDecode(decoded.slice(0, colon));
+    const clientSecret = colon === -1 ? null : formDecode(decoded.slice(colon + 1));
+    if (!clientId || !clientSecret) throw new InvalidClient('malformed Basic credentials', BASIC_CHALLENGE);
+    if (params.client_id !== undefined && params.client_id !== clientId) {
+      throw new InvalidRequest('client_id in the body differs from the one in the Authorization header');
+    }
+    return { clientId, clientSecret, method: 'client_secret_basic' };
+  }
+  if (params.client_secret !== undefined) {
+    if (params.client_id === undefined) throw new InvalidRequest('client_id is required with client_secret');
+    return { clientId: params.client_id, clientSecret: params.client_secret, method: 'client_secret_post' };
+  }
+  throw new InvalidClient(
+    params.client_id === undefined
+      ? 'client authentication is required (HTTP Basic or client_secret_post)'
+      : 'client authentication is required: client_id alone does not authenticate a client',
+    BASIC_CHALLENGE,
+  );
+}
+
+/** Checks presented credentials against the store. */
+export interface ClientAuthenticator {
+  /** The authenticated, enabled client; `invalid_client` otherwise. */
+  authenticate(credentials: ClientCredentials): Promise<ClientRecord>;
+}
+
+/** Creates the authenticator; `hasher` verifies secrets in constant time. */
+export function createClientAuthenticator(store: ClientStore, hasher: SecretHasher): ClientAuthenticator {
+  // Verified against when the client is unknown, so both paths cost one HMAC and one comparison.
+  const dummyHash = hasher.hash('gatehouse:unknown-client');
+  return {
+    async authenticate(credentials) {
+      const challenge = credentials.method === 'client_secret_basic' ? BASIC_CHALLENGE : undefined;
+      const client = await store.getClient(credentials.clientId);
+      if (client === null) {
+        hasher.verify(credentials.clientSecret, dummyHash);
+        throw new InvalidClient(FAILED, challenge);
+      }
+      const now = Date.now();
+      let matched = false;
+      for (const secret of client.secrets) {
+        // No short-circuit: every live secret is checked, so timing does not reveal which matched.
+        const live = secret.expiresAt === null || secret.expiresAt > now;
+        if (hasher.verify(credentials.clientSecret, secret.hash) && live) matched = true;
+      }
+      if (client.secrets.length === 0) hasher.verify(credentials.clientSecret, dummyHash);
+      if (!matched || client.disabled || client.tokenEndpointAuthMethod === 'private_key_jwt') {
+        throw new InvalidClient(FAILED, challenge);
+      }
+      return client;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * `POST /oauth/token`: the client credentials grant.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
+ */
+import { Hono, type HonoRequest } from 'hono';
+import type { AppEnv } from '../http/app-env.ts';
+import { hasForeignCharset, MAX_BODY_BYTES, parseMediaType, readBodyText } from '../http/body.ts';
+import { createOAuthErrorResponse, toOAuthError } from '../http/error-response.ts';
+import { InvalidRequest, UnsupportedGrantType } from '../http/errors.ts';
+import { createSecuredResponse, withSecurityHeaders } from '../http/security-headers.ts';
+import { describeError } from '../observability/describe-error.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ServerMetrics } from '../observability/metrics.ts';
+import type { AccessTokenIssuer } from './access-token-issuer.ts';
+import type { ClientAuthenticator } from './client-authentication.ts';
+import { parseClientCredentials } from './client-authentication.ts';
+import { parseFormParameters, parseJsonParameters, type TokenParameters } from './token-parameters.ts';
+
+/** Dependencies of the token routes. */
+export interface TokenRoutesOptions {
+  authenticator: ClientAuthenticator;
+  issuer: AccessTokenIssuer;
+  metrics: ServerMetrics;
+  logger: Logger;
+}
+
+/** RFC 6749 5.1: token answers must not be cached. */
+const TOKEN_HEADERS = withSecurityHeaders({
+  'Content-Type': 'application/json',
+  'Cache-Control': 'no-store',
+  Pragma: 'no-cache',
+});
+const NOT_ALLOWED_HEADERS = withSecurityHeaders({ ...TOKEN_HEADERS, Allow: 'POST' });
+const NOT_ALLOWED_BODY = JSON.stringify({
+  error: 'invalid_request',
+  error_description: 'the token endpoint accepts POST only',
+});
+
+/** Reads the body as token parameters: form (RFC 6749) or JSON (Auth0), UTF-8, at most 16 KiB. */
+async function readTokenParameters(req: HonoRequest): Promise<TokenParameters> {
+  const contentType = req.header('content-type');
+  const type = parseMediaType(contentType);
+  if (type === undefined)
+    throw new InvalidRequest('Content-Type is required: application/x-www-form-urlencoded');
+  if (contentType !== undefined && hasForeignCharset(contentType)) {
+    throw new InvalidRequest('the body must be encoded in UTF-8');
+  }
+  if (type === 'application/x-www-form-urlencoded')
+    return parseFormParameters(await readBodyText(req, MAX_BODY_BYTES));
+  if (type === 'application/json') return parseJsonParameters(await readBodyText(req, MAX_BODY_BYTES));
+  throw new InvalidRequest('Content-Type must be application/x-www-form-urlencoded or application/json');
+}
+
+/** Creates the `/oauth/token` routes. */
+export function createTokenRoutes(opts: TokenRoutesOptions): Hono<AppEnv> {
+  const { authenticator, issuer, metrics, logger } = opts;
+  const app = new Hono<AppEnv>();
+
+  app.post('/oauth/token', async (c) => {
+    try {
+      const params = await readTokenParameters(c.req);
+      if (params.grant_type === undefined) throw new InvalidRequest('grant_type is required');
+      if (params.grant_type !== 'client_credentials') {
+        throw new UnsupportedGrantType('only grant_type=client_credentials is supported');
+      }
+      const credentials = parseClientCredentials(c.req.header('authorization'), params);
+      const client = await authenticator.authenticate(credentials);
+      c.set('clientId', client.clientId);
+      const issued = await issuer.issue(client, params);
+      metrics.tokensIssued.inc({ client_id: client.clientId, audience: issued.audience });
+      return createSecuredResponse(JSON.stringify(issued.response), 200, TOKEN_HEADERS);
+    } catch (err) {
+      const oauthError = toOAuthError(err);
+      if (oauthError.error === 'server_error' || oauthError.error === 'temporarily_unavailable') {
+        logger.error({ err: describeError(err) }, 'token request failed');
+      }
+      metrics.tokenErrors.inc({ error: oauthError.error });
+      return createOAuthErrorResponse(oauthError);
+    }
+  });
+
+  app.on(['GET', 'PUT', 'PATCH', 'DELETE'], '/oauth/token', () =>
+    createSecuredResponse(NOT_ALLOWED_BODY, 405, NOT_ALLOWED_HEADERS),
+  );
+  return app;
+}
