@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so the bin works straight after `npm ci` with no build step.
-import { register } from 'tsx/esm/api';
+// Runs the bundled CLI when it is fresh, else the TypeScript sources through tsx (scripts/bin-shim.mjs).
+import { runBin } from '../../../scripts/bin-shim.mjs';
 
-register();
-await import('../src/cli/main.ts');
+await runBin(new URL('../', import.meta.url));
