@@ -1,0 +1,121 @@
+/**
+ * Configuration of the contacts service (HTTP server, CLI and Lambda handlers): the only module
+ * that reads the environment. A bad variable stops start-up with a `ConfigError` naming it.
+ *
+ * `CONTACTS_HOST` defaults to 127.0.0.1, as `GATEHOUSE_HOST` does: containers and VMs set 0.0.0.0.
+ * The service holds no secret and no key: it needs only the issuer (to fetch public keys) and its
+ * own API identifier.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_CONTACTS_AUDIENCE } from './access/route-policy.ts';
+
+/** Raised for a malformed environment variable; `variable` names it. */
+export class ConfigError extends Error {
+  readonly code = 'ERR_CONFIG';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Store back-ends named by `CONTACTS_STORE`. */
+export type ContactsStoreKind = 'sqlite' | 'dynamodb';
+
+/** Levels accepted by `CONTACTS_LOG_LEVEL` (pino's). */
+export type ContactsLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Validated configuration. */
+export interface ContactsConfig {
+  port: number;
+  host: string;
+  /** Authorization server issuer, ends in `/`. */
+  issuer: string;
+  /** This API's identifier: the `aud` its tokens must carry. */
+  audience: string;
+  store: ContactsStoreKind;
+  /** Absolute directory of the SQLite file. */
+  dataDir: string;
+  table: string;
+  /** DynamoDB endpoint override (DynamoDB Local); undefined: the AWS regional endpoint. */
+  dynamodbEndpoint: string | undefined;
+  /** `AWS_REGION`; undefined: the SDK's own resolution (Lambda sets it). */
+  awsRegion: string | undefined;
+  /** Whether `AWS_ACCESS_KEY_ID` or `AWS_PROFILE` is set (else a DynamoDB Local endpoint gets placeholder credentials). */
+  awsCredentialsInEnv: boolean;
+  logLevel: ContactsLogLevel;
+}
+
+const portSchema = z
+  .string()
+  .regex(/^\d{1,5}$/, 'must be a whole number from 0 to 65535')
+  .transform(Number)
+  .refine((n) => n <= 65535, 'must be a whole number from 0 to 65535');
+
+const issuerSchema = z
+  .string()
+  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an absolute http(s) URL')
+  .refine((v) => v.endsWith('/'), 'must end with "/" (e.g. http://localhost:4000/)');
+
+const audienceSchema = z
+  .string()
+  .max(600, 'is longer than 600 characters')
+  .regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces');
+
+const hostSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9.:_-]{1,255}$/, 'must be a host name or an IP address, e.g. 127.0.0.1 or 0.0.0.0');
+
+const storeSchema = z.enum(['sqlite', 'dynamodb'], { error: 'must be sqlite or dynamodb' });
+
+const tableSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be 3 to 255 characters of A-Z a-z 0-9 _ . -');
+
+const urlSchema = z
+  .string()
+  .refine((v) => URL.canParse(v), 'must be an absolute URL, e.g. http://127.0.0.1:8000');
+
+const regionSchema = z.string().regex(/^[a-z0-9-]{2,32}$/, 'must be an AWS region such as eu-west-1');
+
+const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+});
+
+/**
+ * Reads and validates the `CONTACTS_*` variables (and `GATEHOUSE_ISSUER`, `AWS_REGION`). Empty
+ * values count as unset.
+ * @throws ConfigError naming the first bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ContactsConfig {
+  const get = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const parse = <T>(name: string, schema: z.ZodType<T, string>, fallback: string): T => {
+    const result = schema.safeParse(get(name) ?? fallback);
+    if (!result.success) throw new ConfigError(name, result.error.issues[0]?.message ?? 'is invalid');
+    return result.data;
+  };
+  const parseOptional = <T>(name: string, schema: z.ZodType<T, string>): T | undefined => {
+    const raw = get(name);
+    return raw === undefined ? undefined : parse(name, schema, raw);
+  };
+
+  return {
+    port: parse('CONTACTS_PORT', portSchema, '4001'),
+    host: parse('CONTACTS_HOST', hostSchema, '127.0.0.1'),
+    issuer: parse('GATEHOUSE_ISSUER', issuerSchema, 'http://localhost:4000/'),
+    audience: parse('CONTACTS_AUDIENCE', audienceSchema, DEFAULT_CONTACTS_AUDIENCE),
+    store: parse('CONTACTS_STORE', storeSchema, 'sqlite'),
+    dataDir: path.resolve(get('CONTACTS_DATA_DIR') ?? './.contacts'),
+    table: parse('CONTACTS_TABLE', tableSchema, 'contacts'),
+    dynamodbEndpoint: parseOptional('CONTACTS_DYNAMODB_ENDPOINT', urlSchema),
+    awsRegion: parseOptional('AWS_REGION', regionSchema),
+    awsCredentialsInEnv: get('AWS_ACCESS_KEY_ID') !== undefined || get('AWS_PROFILE') !== undefined,
+    logLevel: parse('CONTACTS_LOG_LEVEL', logLevelSchema, 'info'),
+  };
+}

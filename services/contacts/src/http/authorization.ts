@@ -1,0 +1,33 @@
+/**
+ * The authorizer in front of the contacts routes: `@gatehouse/authorizer/hono` with
+ * `CONTACTS_ROUTE_POLICY`. It verifies tokens with the issuer's public keys (JWKS), so the service
+ * holds no secret and no key.
+ */
+import type { Authorizer, AuthorizerSettings, Verifier, VerifierOptions } from '@gatehouse/authorizer';
+import { createHonoMiddleware } from '@gatehouse/authorizer/hono';
+import type { MiddlewareHandler } from 'hono';
+import { CONTACTS_ROUTE_POLICY } from '../access/route-policy.ts';
+
+/** Verifier options for the contacts routes (`issuer`, `audience`, ...); the policy is the contacts one. */
+export type ContactsAuthorizationOptions = Omit<AuthorizerSettings, 'policy'> &
+  ({ readonly verifier: Verifier } | VerifierOptions);
+
+/** What guards the contacts routes; `authorizer` must be closed on shutdown (JWKS refresh timer). */
+export interface ContactsAuthorization {
+  middleware: MiddlewareHandler;
+  authorizer: Authorizer;
+}
+
+/** Creates the authorization middleware of the contacts routes. */
+export function createContactsAuthorization(
+  options: ContactsAuthorizationOptions | Authorizer,
+): ContactsAuthorization {
+  const middleware = createHonoMiddleware(
+    isAuthorizer(options) ? options : { ...options, policy: CONTACTS_ROUTE_POLICY },
+  );
+  return { middleware, authorizer: middleware.authorizer };
+}
+
+function isAuthorizer(value: ContactsAuthorizationOptions | Authorizer): value is Authorizer {
+  return typeof (value as Partial<Authorizer>).authorize === 'function';
+}

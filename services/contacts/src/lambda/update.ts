@@ -1,0 +1,5 @@
+/** Lambda handler of `PUT /contacts/{id}` (API Gateway REST proxy integration). */
+import { createLambdaHandler } from './lambda-handler.ts';
+
+/** The handler API Gateway invokes. */
+export const handler = createLambdaHandler('replace');
