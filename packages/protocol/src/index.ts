@@ -1,1 +1,2 @@
+export * from './route-policy.ts';
 export * from './scopes.ts';

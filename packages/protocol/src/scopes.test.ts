@@ -3,7 +3,10 @@ import { formatScope, hasAllScopes, isScopeToken, parseScope } from './scopes.ts
 
 describe('scopes', () => {
   it('splits on spaces, drops repeats and keeps first-seen order', () => {
-    expect(parseScope('  read:contacts write:contacts read:contacts ')).toEqual(['read:contacts', 'write:contacts']);
+    expect(parseScope('  read:contacts write:contacts read:contacts ')).toEqual([
+      'read:contacts',
+      'write:contacts',
+    ]);
   });
   it('refuses tokens with characters RFC 6749 excludes', () => {
     expect(parseScope('read:contacts "x"')).toBeNull();

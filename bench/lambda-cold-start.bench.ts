@@ -1,0 +1,221 @@
+/**
+ * Lambda authorizer cold start: a fresh `node` process loads a bundle and answers one API Gateway
+ * TOKEN event, timed from spawn to exit. Compared, interleaved run by run: an empty handler (the
+ * floor: Node start-up), gatehouse's bundle (scripts/bundle-lambda.mjs) and an aws-jwt-verify
+ * authorizer bundled the same way (esbuild, minified). Keys come from a local HTTPS issuer on
+ * 127.0.0.1 (aws-jwt-verify fetches JWKS over https only), trusted through NODE_EXTRA_CA_CERTS.
+ * Reports medians and ratios. Bounded: RUNS x 4 processes.
+ *
+ * Run: npx tsx bench/lambda-cold-start.bench.ts
+ */
+import { execFile, spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { SignJWT } from 'jose';
+import { createTestKey } from '../packages/authorizer/src/testing/test-issuer.ts';
+
+const RUNS = 15;
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const work = await mkdtemp(join(tmpdir(), 'gatehouse-cold-start-'));
+
+// a local HTTPS issuer: self-signed certificate for 127.0.0.1, discovery and JWKS
+await run('openssl', [
+  'req',
+  '-x509',
+  '-newkey',
+  'rsa:2048',
+  '-nodes',
+  '-days',
+  '1',
+  '-subj',
+  '/CN=127.0.0.1',
+  '-addext',
+  'subjectAltName=IP:127.0.0.1',
+  '-keyout',
+  join(work, 'tls-key.pem'),
+  '-out',
+  join(work, 'tls-cert.pem'),
+]);
+const key = createTestKey('RS256');
+let issuer = '';
+const server = createServer(
+  { key: await readFile(join(work, 'tls-key.pem')), cert: await readFile(join(work, 'tls-cert.pem')) },
+  (req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url?.endsWith('/openid-configuration')) {
+      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}.well-known/jwks.json` }));
+    } else res.end(JSON.stringify({ keys: [key.jwk] }));
+  },
+);
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+const audience = 'https://contacts.example/';
+const now = Math.floor(Date.now() / 1000);
+const token = await new SignJWT({
+  iss: issuer,
+  sub: 'svc-a',
+  aud: audience,
+  iat: now,
+  exp: now + 3600,
+  jti: 'cold',
+  client_id: 'svc-a',
+  scope: 'read:contacts',
+})
+  .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'at+jwt' })
+  .sign(key.privateKey);
+const event = {
+  type: 'TOKEN',
+  authorizationToken: `Bearer ${token}`,
+  methodArn: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/contacts/7',
+};
+
+// the bundles, each alone in its own directory (no node_modules reachable)
+async function bundleFrom(name: string, contents: string): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir);
+  await build({
+    stdin: { contents, resolveDir: root, loader: 'ts', sourcefile: `${name}.ts` },
+    outfile: join(dir, 'index.mjs'),
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    legalComments: 'none',
+    logLevel: 'error',
+  });
+  return dir;
+}
+const gatehouseDir = join(work, 'gatehouse');
+await mkdir(gatehouseDir);
+await run(process.execPath, [
+  join(root, 'packages/authorizer/scripts/bundle-lambda.mjs'),
+  join(work, 'gatehouse.mjs'),
+]);
+await copyFile(join(work, 'gatehouse.mjs'), join(gatehouseDir, 'index.mjs'));
+const emptyDir = await bundleFrom(
+  'empty',
+  `export const handler = async (event) => ({ principalId: 'x', policyDocument: { Version: '2012-10-17',
+     Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [event.methodArn] }] } });`,
+);
+const awsDir = await bundleFrom(
+  'aws-jwt-verify',
+  `import { JwtRsaVerifier } from 'aws-jwt-verify';
+   const verifier = JwtRsaVerifier.create({ issuer: process.env.ISSUER, audience: process.env.AUDIENCE, jwksUri: process.env.JWKS_URI });
+   export const handler = async (event) => {
+     let payload;
+     try { payload = await verifier.verify(event.authorizationToken.replace(/^Bearer /, '')); }
+     catch { throw new Error('Unauthorized'); }
+     const allowed = String(payload.scope ?? '').split(' ').includes('read:contacts');
+     return { principalId: payload.sub, context: { scope: payload.scope },
+       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: allowed ? 'Allow' : 'Deny', Resource: [event.methodArn] }] } };
+   };`,
+);
+const policy = JSON.stringify({
+  routes: [{ method: 'GET', path: '/contacts/{id}', scopes: ['read:contacts'] }],
+});
+
+interface Variant {
+  name: string;
+  dir: string;
+  env: Record<string, string>;
+}
+const common = { NODE_EXTRA_CA_CERTS: join(work, 'tls-cert.pem'), PATH: process.env.PATH ?? '' };
+const variants: Variant[] = [
+  { name: 'empty handler (Node start-up floor)', dir: emptyDir, env: {} },
+  {
+    name: 'gatehouse bundle (AUTHORIZER_JWKS_URI set)',
+    dir: gatehouseDir,
+    env: {
+      GATEHOUSE_ISSUER: issuer,
+      AUTHORIZER_AUDIENCE: audience,
+      AUTHORIZER_POLICY: policy,
+      AUTHORIZER_JWKS_URI: `${issuer}.well-known/jwks.json`,
+    },
+  },
+  {
+    name: 'gatehouse bundle (JWKS found by discovery)',
+    dir: gatehouseDir,
+    env: { GATEHOUSE_ISSUER: issuer, AUTHORIZER_AUDIENCE: audience, AUTHORIZER_POLICY: policy },
+  },
+  {
+    name: 'aws-jwt-verify bundle (jwksUri set)',
+    dir: awsDir,
+    env: { ISSUER: issuer, AUDIENCE: audience, JWKS_URI: `${issuer}.well-known/jwks.json` },
+  },
+];
+
+// the answer is what API Gateway waits for; work left after it (sockets closing) is not counted
+const program = `import('./index.mjs').then(async (m) => {
+  const result = await m.handler(JSON.parse(process.env.EVENT));
+  process.stdout.write(JSON.stringify(result).includes('"Allow"') ? 'allow\\n' : 'deny\\n');
+})`;
+
+/** Milliseconds from spawning a fresh `node` to its answer on stdout. */
+function coldStart(variant: Variant): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, ['--input-type=module', '-e', program], {
+      cwd: variant.dir,
+      env: { ...common, ...variant.env, EVENT: JSON.stringify(event) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const answered = process.hrtime.bigint();
+      out += chunk.toString();
+      if (!out.includes('\n')) return;
+      if (out.trim() !== 'allow') reject(new Error(`${variant.name} answered ${out}`));
+      else resolve(Number(answered - start) / 1e6);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (!out.includes('\n')) reject(new Error(`${variant.name} exited with ${code} without answering`));
+    });
+  });
+}
+
+const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+for (const variant of variants) await coldStart(variant); // warm the file system cache
+for (let r = 0; r < RUNS; r++) {
+  for (let k = 0; k < variants.length; k++) {
+    const variant = variants[(k + r) % variants.length]!;
+    samples.get(variant.name)!.push(await coldStart(variant));
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const floor = median(samples.get(variants[0]!.name)!);
+const sizes = new Map<string, number>();
+for (const v of variants)
+  sizes.set(v.dir, gzipSync(await readFile(join(v.dir, 'index.mjs')), { level: 9 }).length);
+const lines = [
+  '## Lambda authorizer cold start',
+  '',
+  `Fresh \`node\` process (Node ${process.version}) loading the bundle and answering one TOKEN event (RS256, keys fetched over HTTPS from 127.0.0.1), from spawn to the answer; median of ${RUNS} interleaved runs.`,
+  '',
+  '| bundle | gzip bytes | median ms | vs empty handler |',
+  '| --- | ---: | ---: | ---: |',
+  ...variants.map((v) => {
+    const m = median(samples.get(v.name)!);
+    return `| ${v.name} | ${sizes.get(v.dir)} | ${m.toFixed(1)} | ${(m / floor).toFixed(2)}x |`;
+  }),
+  '',
+  `Target (issue 4): gatehouse within 1.1x the empty handler: ${(median(samples.get(variants[1]!.name)!) / floor).toFixed(2)}x.`,
+  '',
+];
+const report = lines.join('\n');
+await mkdir(new URL('./.results/', import.meta.url), { recursive: true });
+await writeFile(new URL('./.results/lambda-cold-start.md', import.meta.url), report);
+process.stdout.write(`${report}\n`);
+
+server.close();
+await rm(work, { recursive: true, force: true });

@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contactsPolicy } from '../testing/adapter-contract.ts';
+import { startTestIssuer, type TestIssuer } from '../testing/test-issuer.ts';
+
+const BIN = new URL('../../bin/gatehouse-authorizer.mjs', import.meta.url).pathname;
+
+function run(args: string[], env: Record<string, string>) {
+  return spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function finish(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+}
+
+let idp: TestIssuer;
+let dir: string;
+let policyFile: string;
+
+beforeAll(async () => {
+  idp = await startTestIssuer();
+  dir = await mkdtemp(join(tmpdir(), 'gatehouse-authorizer-cli-'));
+  policyFile = join(dir, 'policy.json');
+  await writeFile(policyFile, JSON.stringify(contactsPolicy));
+});
+
+afterAll(async () => {
+  await idp.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('gatehouse-authorizer forward-auth', () => {
+  it('serves forward-auth on the port from the environment and stops on SIGTERM', async () => {
+    const child = run(['forward-auth', '--host', '127.0.0.1', '--port', '0'], {
+      GATEHOUSE_ISSUER: idp.issuer,
+      AUTHORIZER_AUDIENCE: idp.audience,
+      AUTHORIZER_POLICY: policyFile,
+    });
+    const done = finish(child);
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let seen = '';
+        child.stderr?.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          const match = /"port":(\d+)/.exec(seen);
+          if (match) resolve(Number(match[1]));
+        });
+        child.on('exit', () => reject(new Error(seen)));
+      });
+      const res = await fetch(`http://127.0.0.1:${port}/nginx`, {
+        headers: {
+          'x-original-method': 'GET',
+          'x-original-uri': '/contacts',
+          authorization: `Bearer ${await idp.mint()}`,
+        },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-auth-client-id')).toBe('svc-a');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const { code, stderr } = await done;
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/eyJ/); // no token in the logs
+  });
+
+  it.each<[string[], Record<string, string>, string]>([
+    [[], { AUTHORIZER_POLICY: 'x.json' }, 'AUTHORIZER_AUDIENCE is required'],
+    [['--policy', 'remote'], { AUTHORIZER_AUDIENCE: 'api' }, 'not supported yet'],
+    [
+      ['--issuer-profile', 'auth0'],
+      { AUTHORIZER_AUDIENCE: 'api', AUTHORIZER_POLICY: 'POLICY' },
+      'not supported yet',
+    ],
+    [
+      [],
+      { AUTHORIZER_AUDIENCE: 'api', AUTHORIZER_POLICY: '/nonexistent/policy.json' },
+      'cannot read the policy file',
+    ],
+  ])('refuses to start with a clear message (%#)', async (args, env, message) => {
+    const policyEnv = env.AUTHORIZER_POLICY === 'POLICY' ? { ...env, AUTHORIZER_POLICY: policyFile } : env;
+    const { code, stderr } = await finish(run(['forward-auth', ...args], policyEnv));
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+    expect(stderr).not.toContain('    at '); // no stack trace
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * `gatehouse-authorizer`: the authorizer's command line. One command today, `forward-auth`, the
+ * HTTP endpoint nginx (`auth_request`), Traefik (ForwardAuth) and Envoy (`ext_authz`) ask.
+ */
+import { parseArgs } from 'node:util';
+import { RoutePolicyError } from '@gatehouse/protocol';
+import { createAuthorizer } from '../authorizer/create-authorizer.ts';
+import { ConfigurationError } from '../errors/errors.ts';
+import { createForwardAuthServer } from '../forward-auth/create-forward-auth-server.ts';
+import { createJsonLogger } from '../logging/logger.ts';
+import { loadRoutePolicyFile } from '../policy/load-policy-file.ts';
+import { ConfigError, readForwardAuthConfig } from './config.ts';
+
+const USAGE = `Usage: gatehouse-authorizer forward-auth [options]
+
+Verifies bearer tokens for a reverse proxy and checks the route policy.
+  nginx auth_request   -> GET /nginx     (X-Original-Method, X-Original-URI)
+  Traefik ForwardAuth  -> GET /traefik   (X-Forwarded-Method, X-Forwarded-Uri)
+  Envoy ext_authz HTTP -> <envoy-prefix>/<original path>, original method
+
+Options (environment fallback in brackets):
+  --issuer <url>            token issuer [GATEHOUSE_ISSUER, default http://localhost:4000/]
+  --audience <id>           API identifier tokens must name [AUTHORIZER_AUDIENCE, required]
+  --policy <file|remote>    route policy JSON file [AUTHORIZER_POLICY, required]
+  --port <n>                listen port [AUTHORIZER_PORT, default 4002]
+  --host <addr>             listen address [AUTHORIZER_HOST, default 0.0.0.0]
+  --issuer-profile <name>   gatehouse|auth0|cognito|keycloak|generic [AUTHORIZER_ISSUER_PROFILE]
+  --jwks-uri <url>          skip discovery [AUTHORIZER_JWKS_URI]
+  --envoy-prefix <path>     Envoy path_prefix [AUTHORIZER_ENVOY_PREFIX, default /envoy]
+`;
+
+async function forwardAuth(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      issuer: { type: 'string' },
+      audience: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      policy: { type: 'string' },
+      'issuer-profile': { type: 'string' },
+      'jwks-uri': { type: 'string' },
+      'envoy-prefix': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const config = readForwardAuthConfig(values);
+  const logger = createJsonLogger((line) => process.stderr.write(`${line}\n`), {
+    service: 'gatehouse-authorizer',
+  });
+  const policy = await loadRoutePolicyFile(config.policy);
+  const authorizer = createAuthorizer({
+    issuer: config.issuer,
+    audience: config.audience,
+    jwksUri: config.jwksUri,
+    issuerProfile: config.issuerProfile,
+    policy,
+    logger,
+  });
+  // warm the key cache; failures are logged, and requests answer 503 until keys arrive
+  authorizer.verifier.refresh().catch(() => {});
+  const server = createForwardAuthServer({ authorizer, envoyPrefix: config.envoyPrefix, logger });
+  server.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    logger.info(
+      {
+        port,
+        host: config.host,
+        issuer: config.issuer,
+        audience: config.audience,
+        routes: policy.routes.length,
+      },
+      'forward-auth listening',
+    );
+  });
+  const stop = () => {
+    authorizer.close();
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === 'forward-auth') return forwardAuth(rest);
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  throw new ConfigError(`unknown command "${command}"\n\n${USAGE}`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const known =
+    error instanceof ConfigError ||
+    error instanceof ConfigurationError ||
+    error instanceof RoutePolicyError ||
+    (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'));
+  process.stderr.write(`gatehouse-authorizer: ${known ? (error as Error).message : String(error)}\n`);
+  process.exitCode = known ? 2 : 1;
+});

@@ -1,0 +1,65 @@
+/**
+ * Configuration of the bundled Lambda authorizer (`handler.ts`), from its environment. Checked by
+ * hand rather than with zod to keep the bundle small; each error names the variable.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { RoutePolicy } from '@gatehouse/protocol';
+import { ConfigurationError } from '../errors/errors.ts';
+import { parseRoutePolicyText } from '../policy/load-policy-file.ts';
+import type { IssuerProfileName } from '../verifier/issuer-profile.ts';
+
+/** The validated Lambda configuration. */
+export interface LambdaConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly policy: RoutePolicy;
+  readonly jwksUri: string | undefined;
+  readonly httpApiResponse: 'simple' | 'iam';
+  readonly issuerProfile: IssuerProfileName;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function fail(name: string, problem: string): never {
+  throw new ConfigurationError(`${name} ${problem}`);
+}
+
+function url(env: Env, name: string, fallback: string): string {
+  const value = env[name] || fallback;
+  if (!/^https?:\/\/[^\s/]/.test(value)) fail(name, 'must be an http(s) URL');
+  return value;
+}
+
+/**
+ * Reads `GATEHOUSE_ISSUER` (default `http://localhost:4000/`), `AUTHORIZER_AUDIENCE` (required),
+ * `AUTHORIZER_POLICY` (required: inline JSON, or a JSON file path, relative to the function's
+ * code), `AUTHORIZER_JWKS_URI`, `AUTHORIZER_HTTP_API_RESPONSE` (`iam` for IAM answers to HTTP
+ * APIs, else simple) and `AUTHORIZER_ISSUER_PROFILE`. Runs once at cold start, so reading the policy file synchronously
+ * costs no request anything.
+ */
+export function readLambdaConfig(env: Env = process.env): LambdaConfig {
+  const issuer = url(env, 'GATEHOUSE_ISSUER', 'http://localhost:4000/');
+  const audience = env.AUTHORIZER_AUDIENCE || fail('AUTHORIZER_AUDIENCE', 'is required');
+  const source = env.AUTHORIZER_POLICY || fail('AUTHORIZER_POLICY', 'is required');
+  if (source === 'remote') fail('AUTHORIZER_POLICY', '"remote" is not supported yet');
+  let text = source;
+  let origin = 'AUTHORIZER_POLICY';
+  if (!source.trimStart().startsWith('{')) {
+    origin = isAbsolute(source) ? source : join(env.LAMBDA_TASK_ROOT ?? process.cwd(), source);
+    try {
+      text = readFileSync(origin, 'utf8');
+    } catch {
+      fail('AUTHORIZER_POLICY', `cannot read ${origin}`);
+    }
+  }
+  return {
+    issuer,
+    audience,
+    policy: parseRoutePolicyText(text, origin),
+    jwksUri: env.AUTHORIZER_JWKS_URI || undefined,
+    httpApiResponse: env.AUTHORIZER_HTTP_API_RESPONSE === 'iam' ? 'iam' : 'simple',
+    // checked by createVerifier, which refuses a profile it does not implement
+    issuerProfile: (env.AUTHORIZER_ISSUER_PROFILE || 'gatehouse') as IssuerProfileName,
+  };
+}
