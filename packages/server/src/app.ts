@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import { createDiscoveryRoutes } from './discovery/discovery-routes.ts';
+import { createFeedRoutes } from './feeds/feed-routes.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { createPlainErrorResponse } from './http/error-response.ts';
 import { createRequestObserver } from './http/request-observer.ts';
@@ -16,8 +17,13 @@ import { createHealthRoutes } from './observability/health-routes.ts';
 import type { Logger } from './observability/logger.ts';
 import type { ServerMetrics } from './observability/metrics.ts';
 import { createOpenApiRoutes } from './openapi/openapi-routes.ts';
+import { createIntrospectionRoutes } from './revocation/introspection-routes.ts';
+import { createRevocationCheck } from './revocation/revocation-check.ts';
+import { createRevocationRoutes } from './revocation/revocation-routes.ts';
 import type { Store } from './store/store.ts';
 import { createAccessTokenIssuer } from './token/access-token-issuer.ts';
+import { createAccessTokenVerifier } from './token/access-token-verifier.ts';
+import { createClientAssertionVerifier } from './token/client-assertion.ts';
 import { createClientAuthenticator } from './token/client-authentication.ts';
 import { createJwtSigner } from './token/jwt-signer.ts';
 import { createTokenRoutes } from './token/token-routes.ts';
@@ -33,6 +39,8 @@ export interface AppDeps {
   hasher: SecretHasher;
   logger: Logger;
   metrics: ServerMetrics;
+  /** `GATEHOUSE_SYNC_SECONDS`: how long feed answers may be cached (default 10). */
+  syncSeconds?: number;
 }
 
 /** Creates the app serving every endpoint of the authorization server. */
@@ -41,10 +49,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(createRequestObserver({ logger, metrics }));
+  const verifier = createAccessTokenVerifier({ issuer, keyRing });
+  const revocations = createRevocationCheck(store);
+  const authenticator = createClientAuthenticator({
+    store,
+    hasher,
+    assertions: createClientAssertionVerifier({ store, issuer }),
+  });
   app.route(
     '/',
     createTokenRoutes({
-      authenticator: createClientAuthenticator(store, hasher),
+      endpoint: `${issuer}oauth/token`,
+      authenticator,
       issuer: createAccessTokenIssuer({
         store,
         keyRing,
@@ -56,8 +72,24 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       logger,
     }),
   );
+  app.route(
+    '/',
+    createRevocationRoutes({ endpoint: `${issuer}oauth/revoke`, authenticator, verifier, store, logger }),
+  );
+  app.route(
+    '/',
+    createIntrospectionRoutes({
+      endpoint: `${issuer}oauth/introspect`,
+      authenticator,
+      verifier,
+      revocations,
+      store,
+      logger,
+    }),
+  );
+  app.route('/', createFeedRoutes({ store, syncSeconds: deps.syncSeconds ?? 10 }));
   app.route('/', createDiscoveryRoutes({ issuer, keyRing }));
-  app.route('/', createManagementRoutes({ issuer, store, keyRing, hasher, logger }));
+  app.route('/', createManagementRoutes({ issuer, store, keyRing, hasher, logger, verifier, revocations }));
   app.route('/', createHealthRoutes({ store, metrics, logger }));
   app.route('/', createOpenApiRoutes({ issuer }));
 

@@ -31,6 +31,8 @@ describe('loadConfig', () => {
       kek: undefined,
       logLevel: 'info',
       defaultAudience: undefined,
+      syncSeconds: 10,
+      keyRotationDays: 0,
     });
   });
 
@@ -48,6 +50,8 @@ describe('loadConfig', () => {
       GATEHOUSE_KEK: 'A'.repeat(43),
       GATEHOUSE_LOG_LEVEL: 'debug',
       GATEHOUSE_DEFAULT_AUDIENCE: 'https://api.example.com/',
+      GATEHOUSE_SYNC_SECONDS: '30',
+      GATEHOUSE_KEY_ROTATION_DAYS: '0.5',
     });
     expect(config).toMatchObject({
       issuer: 'https://auth.example.com/',
@@ -62,6 +66,8 @@ describe('loadConfig', () => {
       kek: 'A'.repeat(43),
       logLevel: 'debug',
       defaultAudience: 'https://api.example.com/',
+      syncSeconds: 30,
+      keyRotationDays: 0.5,
     });
   });
 
@@ -99,6 +105,10 @@ describe('loadConfig', () => {
       [{ GATEHOUSE_KEK: 'too-short' }, 'GATEHOUSE_KEK', /32 random bytes/],
       [{ GATEHOUSE_LOG_LEVEL: 'loud' }, 'GATEHOUSE_LOG_LEVEL', /info/],
       [{ GATEHOUSE_DEFAULT_AUDIENCE: 'has space' }, 'GATEHOUSE_DEFAULT_AUDIENCE', /spaces/],
+      [{ GATEHOUSE_SYNC_SECONDS: '0' }, 'GATEHOUSE_SYNC_SECONDS', /1 to 3600/],
+      [{ GATEHOUSE_SYNC_SECONDS: 'often' }, 'GATEHOUSE_SYNC_SECONDS', /1 to 3600/],
+      [{ GATEHOUSE_KEY_ROTATION_DAYS: '-1' }, 'GATEHOUSE_KEY_ROTATION_DAYS', /number of days/],
+      [{ GATEHOUSE_KEY_ROTATION_DAYS: '9999' }, 'GATEHOUSE_KEY_ROTATION_DAYS', /3650/],
     ];
     for (const [env, variable, message] of cases) {
       const err = configError(env);

@@ -47,6 +47,13 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** API used when a token request names none (`GATEHOUSE_DEFAULT_AUDIENCE`). */
   defaultAudience: string | undefined;
+  /**
+   * `GATEHOUSE_SYNC_SECONDS` (default 10): how often authorizers poll the feeds, hence how long a
+   * feed answer may be cached; the server re-reads shared state (keys) as often.
+   */
+  syncSeconds: number;
+  /** `GATEHOUSE_KEY_ROTATION_DAYS`: days between scheduled signing key rotations; 0 (default): off. */
+  keyRotationDays: number;
 }
 
 /** Shortest accepted `GATEHOUSE_ADMIN_CLIENT_SECRET`; generated secrets are 43 characters (256 bits). */
@@ -89,6 +96,18 @@ const hostSchema = z
   .regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or an IP address, e.g. 127.0.0.1 or 0.0.0.0');
 
 const urlSchema = z.string().refine((v) => URL.canParse(v), 'must be an absolute URL');
+
+const syncSecondsSchema = z
+  .string()
+  .regex(/^\d{1,4}$/, 'must be a whole number of seconds from 1 to 3600')
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= 3600, 'must be a whole number of seconds from 1 to 3600');
+
+const rotationDaysSchema = z
+  .string()
+  .regex(/^\d{1,4}(\.\d{1,6})?$/, 'must be a number of days (0 turns scheduled rotation off), e.g. 30 or 0.5')
+  .transform(Number)
+  .refine((n) => n <= 3650, 'must be at most 3650 days');
 
 const kekSchema = z
   .string()
@@ -164,6 +183,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
         : undefined,
     kek: parseOptional('GATEHOUSE_KEK', kekSchema),
     logLevel: parse('GATEHOUSE_LOG_LEVEL', logLevelSchema, 'info'),
+    syncSeconds: parse('GATEHOUSE_SYNC_SECONDS', syncSecondsSchema, '10'),
+    keyRotationDays: parse('GATEHOUSE_KEY_ROTATION_DAYS', rotationDaysSchema, '0'),
     defaultAudience: parseOptional(
       'GATEHOUSE_DEFAULT_AUDIENCE',
       z

@@ -11,6 +11,7 @@ import { type AdminCredentials, bootstrapServer } from './bootstrap.ts';
 import { ConfigError, type ServerConfig } from './config.ts';
 import { createSecretHasher } from './keys/client-secret.ts';
 import { loadKek } from './keys/kek.ts';
+import { startKeyMaintenance } from './keys/key-maintenance.ts';
 import { createKeyRing } from './keys/key-ring.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -99,7 +100,17 @@ export async function startServer(
       hasher,
       logger,
       metrics: createMetrics(),
+      syncSeconds: config.syncSeconds,
     });
+    const maintenance = startKeyMaintenance({
+      keyRing,
+      store,
+      logger,
+      intervalMs: config.syncSeconds * 1000,
+      rotationMs: Math.round(config.keyRotationDays * 86_400_000),
+    });
+    // A first round before serving: every algorithm in use has its `next` key published from the start.
+    await maintenance.runOnce();
     handler = (req) => app.fetch(req);
     logger.info({ url, issuer, data_dir: config.dataDir, store: config.store }, 'gatehouse listening');
 
@@ -112,6 +123,7 @@ export async function startServer(
       close() {
         closing ??= (async () => {
           await drain(server);
+          await maintenance.stop();
           await openStore.close();
           logger.info('gatehouse stopped');
           logger.flush();

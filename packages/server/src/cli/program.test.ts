@@ -37,11 +37,16 @@ describe('createProgram', () => {
       'clients update',
       'clients delete',
       'clients rotate-secret',
+      'clients credentials add',
+      'clients credentials list',
+      'clients credentials delete',
       'grants create',
       'grants list',
       'grants update',
       'grants delete',
       'keys list',
+      'keys rotate',
+      'keys revoke',
       'token',
     ]);
   });

@@ -34,10 +34,36 @@ describe('discovery', () => {
       token_endpoint: `${server.issuer}oauth/token`,
       jwks_uri: `${server.issuer}.well-known/jwks.json`,
       grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: expect.arrayContaining([
+        'RS256',
+        'PS256',
+        'ES256',
+        'EdDSA',
+      ]),
+      revocation_endpoint: `${server.issuer}oauth/revoke`,
+      revocation_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+      ],
+      revocation_endpoint_auth_signing_alg_values_supported: expect.arrayContaining(['RS256']),
+      introspection_endpoint: `${server.issuer}oauth/introspect`,
+      introspection_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+      ],
+      introspection_endpoint_auth_signing_alg_values_supported: expect.arrayContaining(['RS256']),
       response_types_supported: [],
       service_documentation: `${server.issuer}docs`,
+      gatehouse_revocation_feed_endpoint: `${server.issuer}feeds/revocations`,
+      gatehouse_policy_endpoint: `${server.issuer}feeds/policy`,
     });
+    const algs = (meta as { token_endpoint_auth_signing_alg_values_supported: string[] })
+      .token_endpoint_auth_signing_alg_values_supported;
+    expect(algs).not.toContain('HS256');
+    expect(algs).not.toContain('none');
   });
 
   it('sends security headers on every answer', async () => {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../store/sqlite-store.ts';
-import { type Store, StoreConflictError, StoreNotFoundError } from '../store/store.ts';
+import { type Store, StoreNotFoundError } from '../store/store.ts';
 import { createKek, loadKek } from './kek.ts';
-import { createKeyRing, KeyRingError } from './key-ring.ts';
+import { createKeyRing, KeyRingError, PREVIOUS_KEY_RETENTION_MS } from './key-ring.ts';
 import { generateSigningKey } from './signing-key.ts';
 
 describe('key ring', () => {
@@ -47,9 +47,16 @@ describe('key ring', () => {
     ]);
     await ring.ensureSigningKey('RS256');
     const keys = await store.listSigningKeys();
-    expect(keys.filter((k) => k.alg === 'RS256')).toHaveLength(1);
-    expect(keys.filter((k) => k.alg === 'ES256')).toHaveLength(1);
-    expect(keys.every((k) => k.status === 'current' && k.activatedAt !== null)).toBe(true);
+    for (const alg of ['RS256', 'ES256']) {
+      // One current key, and one next key published ahead of its turn.
+      expect(
+        keys
+          .filter((k) => k.alg === alg)
+          .map((k) => k.status)
+          .sort(),
+      ).toEqual(['current', 'next']);
+    }
+    expect(keys.filter((k) => k.status === 'current').every((k) => k.activatedAt !== null)).toBe(true);
   });
 
   it('agrees on one current key when two instances on one store race', async () => {
@@ -69,7 +76,9 @@ describe('key ring', () => {
     const ring = createKeyRing({ store, kek });
     await ring.ensureSigningKey('EdDSA');
     expect((await ring.getSigner('EdDSA')).kid).toBe(next.kid);
-    expect(await store.listSigningKeys()).toHaveLength(1);
+    const keys = await store.listSigningKeys();
+    expect(keys).toHaveLength(2);
+    expect(keys.find((k) => k.kid !== next.kid)?.status).toBe('next');
   });
 
   it('decrypts a signer once and hands out the same one', async () => {
@@ -88,7 +97,7 @@ describe('key ring', () => {
     const ring = createKeyRing({ store, kek });
     await ring.ensureSigningKey('RS256');
     const old = await ring.getSigner('RS256');
-    const next = await store.createSigningKey(await generateSigningKey('RS256', kek));
+    const next = (await store.listSigningKeys()).find((k) => k.status === 'next')!;
     const revoked = await store.createSigningKey(await generateSigningKey('ES256', kek));
     await store.updateSigningKey(revoked.kid, { status: 'revoked', revokedAt: Date.now() });
     await ring.refresh();
@@ -115,7 +124,8 @@ describe('key ring', () => {
     await store.updateSigningKey(signer.kid, { status: 'revoked', revokedAt: Date.now() });
     await ring.refresh();
     await expect(ring.getSigner('EdDSA')).rejects.toBeInstanceOf(KeyRingError);
-    expect((await ring.getJwks()).keys).toEqual([]);
+    const next = (await store.listSigningKeys()).find((k) => k.status === 'next')!;
+    expect((await ring.getJwks()).keys.map((k) => k.kid)).toEqual([next.kid]);
   });
 
   it('keeps its keys across a restart: tokens signed before verify after', async () => {
@@ -145,25 +155,29 @@ describe('key ring', () => {
     expect(err).toBeInstanceOf(KeyRingError);
     expect((err as KeyRingError).code).toBe('ERR_SIGNING_KEY_UNREADABLE');
     expect((err as KeyRingError).message).toContain('GATEHOUSE_KEK');
-    expect((await stranger.getJwks()).keys).toHaveLength(1);
+    expect((await stranger.getJwks()).keys).toHaveLength(2);
   });
 
-  it('rotates: the new key signs at once and the old one keeps verifying until revoked', async () => {
-    const ring = createKeyRing({ store: open(), kek: await loadKek({ dataDir: dir }) });
+  it('rotates to the pre-published next key; the old one keeps verifying until revoked', async () => {
+    const store = open();
+    const ring = createKeyRing({ store, kek: await loadKek({ dataDir: dir }) });
     await ring.ensureSigningKey('ES256');
     const old = await ring.getSigner('ES256');
+    const published = (await store.listSigningKeys()).find((k) => k.status === 'next')!;
     const oldToken = await new SignJWT({ sub: 'svc' })
       .setProtectedHeader({ alg: 'ES256', kid: old.kid })
       .setExpirationTime('5m')
       .sign(old.privateKey);
 
     const rotated = await ring.rotateSigningKey('ES256');
-    expect(rotated).toMatchObject({ alg: 'ES256', status: 'current' });
-    expect((await ring.getSigner('ES256')).kid).toBe(rotated.kid);
-    expect((await ring.listKeys()).find((k) => k.kid === old.kid)?.status).toBe('previous');
+    expect(rotated).toMatchObject({ kid: published.kid, alg: 'ES256', status: 'current' });
+    expect((await ring.getSigner('ES256')).kid).toBe(published.kid);
+    const keys = await ring.listKeys();
+    expect(keys.find((k) => k.kid === old.kid)?.status).toBe('previous');
+    const newNext = keys.find((k) => k.status === 'next');
+    expect(newNext).toBeDefined();
     await expect(jwtVerify(oldToken, createLocalJWKSet(await ring.getJwks()))).resolves.toBeTruthy();
 
-    await expect(ring.revokeSigningKey(rotated.kid)).rejects.toBeInstanceOf(StoreConflictError);
     await expect(ring.revokeSigningKey('no-such-kid')).rejects.toBeInstanceOf(StoreNotFoundError);
     const revoked = await ring.revokeSigningKey(old.kid);
     expect(revoked).toMatchObject({ kid: old.kid, status: 'revoked' });
@@ -171,6 +185,116 @@ describe('key ring', () => {
     await expect(jwtVerify(oldToken, createLocalJWKSet(await ring.getJwks()))).rejects.toMatchObject({
       code: 'ERR_JWKS_NO_MATCHING_KEY',
     });
-    expect((await ring.getJwks()).keys.map((k) => k.kid)).toEqual([rotated.kid]);
+    expect((await ring.getJwks()).keys.map((k) => k.kid)).toEqual([rotated.kid, newNext!.kid]);
+  });
+
+  it('rotates away from the current key before revoking it, so a signer is always there', async () => {
+    const ring = createKeyRing({ store: open(), kek: await loadKek({ dataDir: dir }) });
+    await ring.ensureSigningKey('EdDSA');
+    const current = await ring.getSigner('EdDSA');
+    const revoked = await ring.revokeSigningKey(current.kid);
+    expect(revoked.status).toBe('revoked');
+    const signer = await ring.getSigner('EdDSA');
+    expect(signer.kid).not.toBe(current.kid);
+    const keys = await ring.listKeys();
+    expect(keys.filter((k) => k.status === 'current')).toHaveLength(1);
+    expect(keys.filter((k) => k.status === 'next')).toHaveLength(1);
+    expect((await ring.getJwks()).keys.map((k) => k.kid)).not.toContain(current.kid);
+  });
+});
+
+describe('key ring maintenance (scheduled rotation)', () => {
+  let dir: string;
+  let file: string;
+  let stores: Store[];
+  const DAY = 86_400_000;
+  const open = (): Store => {
+    const s = createSqliteStore({ file });
+    stores.push(s);
+    return s;
+  };
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-maint-'));
+    file = join(dir, 'gatehouse.db');
+    stores = [];
+  });
+  afterEach(async () => {
+    for (const s of stores) await s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('rotates once the period has passed and the next key has been published long enough', async () => {
+    const store = open();
+    const ring = createKeyRing({ store, kek: await loadKek({ dataDir: dir }) });
+    await ring.ensureSigningKey('RS256');
+    const initial = await store.listSigningKeys();
+    const c = initial.find((k) => k.status === 'current')!;
+    const n = initial.find((k) => k.status === 'next')!;
+    const opts = { rotationMs: DAY, prepublishMs: 600_000 };
+    expect(await ring.maintain({ ...opts, now: c.activatedAt! + DAY - 1 })).toEqual([]);
+    expect(await ring.maintain({ ...opts, now: c.activatedAt! + DAY, rotationMs: 0 })).toEqual([]);
+    const rotated = await ring.maintain({ ...opts, now: c.activatedAt! + DAY });
+    expect(rotated.map((k) => k.kid)).toEqual([n.kid]);
+    expect((await ring.getSigner('RS256')).kid).toBe(n.kid);
+    const keys = await store.listSigningKeys();
+    expect(keys.find((k) => k.kid === c.kid)?.status).toBe('previous');
+    expect(keys.filter((k) => k.status === 'next')).toHaveLength(1);
+  });
+
+  it('waits for a next key younger than the pre-publication time', async () => {
+    const store = open();
+    const ring = createKeyRing({ store, kek: await loadKek({ dataDir: dir }) });
+    await ring.ensureSigningKey('ES256');
+    const keys = await store.listSigningKeys();
+    const next = keys.find((k) => k.status === 'next')!;
+    const opts = { rotationMs: 1, prepublishMs: 600_000 };
+    expect(await ring.maintain({ ...opts, now: next.createdAt + 599_999 })).toEqual([]);
+    expect((await ring.maintain({ ...opts, now: next.createdAt + 600_000 })).map((k) => k.kid)).toEqual([
+      next.kid,
+    ]);
+  });
+
+  it('publishes a next key where one is missing', async () => {
+    const store = open();
+    const kek = await loadKek({ dataDir: dir });
+    await store.createSigningKey(await generateSigningKey('PS256', kek, { status: 'current' }));
+    const ring = createKeyRing({ store, kek });
+    await ring.maintain({ now: Date.now(), rotationMs: 0, prepublishMs: 0 });
+    expect((await store.listSigningKeys()).map((k) => k.status).sort()).toEqual(['current', 'next']);
+    expect((await ring.getJwks()).keys).toHaveLength(2);
+  });
+
+  it('rotates once when two instances on one store are due at the same moment', async () => {
+    const kek = await loadKek({ dataDir: dir });
+    const a = createKeyRing({ store: open(), kek });
+    const b = createKeyRing({ store: open(), kek });
+    await a.ensureSigningKey('RS256');
+    const before = await a.listKeys();
+    const current = before.find((k) => k.status === 'current')!;
+    const next = before.find((k) => k.status === 'next')!;
+    const now = current.activatedAt! + DAY;
+    await Promise.all([
+      a.maintain({ now, rotationMs: DAY, prepublishMs: 0 }),
+      b.maintain({ now, rotationMs: DAY, prepublishMs: 0 }),
+    ]);
+    const after = await a.listKeys();
+    expect(after.filter((k) => k.status === 'current').map((k) => k.kid)).toEqual([next.kid]);
+    expect(after.filter((k) => k.status === 'previous').map((k) => k.kid)).toEqual([current.kid]);
+    expect((await a.getSigner('RS256')).kid).toBe(next.kid);
+    expect((await b.getSigner('RS256')).kid).toBe(next.kid);
+  });
+
+  it('drops a retired key from the JWKS once every token it signed has expired', async () => {
+    const store = open();
+    const ring = createKeyRing({ store, kek: await loadKek({ dataDir: dir }) });
+    await ring.ensureSigningKey('EdDSA');
+    const old = await ring.getSigner('EdDSA');
+    await ring.rotateSigningKey('EdDSA');
+    expect((await ring.getJwks()).keys.map((k) => k.kid)).toContain(old.kid);
+    const retiredAt = (await store.getSigningKey(old.kid))!.retiredAt!;
+    await store.updateSigningKey(old.kid, { retiredAt: retiredAt - PREVIOUS_KEY_RETENTION_MS });
+    await ring.refresh();
+    expect((await ring.getJwks()).keys.map((k) => k.kid)).not.toContain(old.kid);
+    expect((await store.getSigningKey(old.kid))?.status).toBe('previous');
   });
 });

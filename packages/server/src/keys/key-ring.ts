@@ -2,8 +2,15 @@
  * The key ring: which signing key signs for each algorithm, and the public JWKS.
  *
  * Decrypted private keys and the JWKS are cached in memory so the token endpoint pays neither a
- * store read nor an AES-GCM open per request; `refresh()` re-reads the store (after a rotation or
- * on a timer when instances share a store).
+ * store read nor an AES-GCM open per request; `refresh()` re-reads the store (after a rotation, and
+ * on a timer, `key-maintenance.ts`, so instances sharing a store follow each other).
+ *
+ * Rotation without a single failed verification: every algorithm in use keeps a `next` key, in
+ * the JWKS but not signing, so verifiers have it cached before it signs anything. Rotation promotes
+ * the oldest `next` key to `current` and makes a new `next`; the old `current` becomes `previous`
+ * and stays in the JWKS until every token it signed has expired (the longest token lifetime after
+ * its retirement), then leaves it. Revoking a key removes it at once; revoking the current key
+ * rotates first, so the server can always sign.
  * @see https://www.rfc-editor.org/rfc/rfc7517#section-5
  */
 import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
@@ -35,23 +42,33 @@ export interface KeyRing {
   ensureSigningKey(alg: SigningAlg): Promise<void>;
   /** The current key for `alg`, decrypted once and cached; KeyRingError when there is none. */
   getSigner(alg: SigningAlg): Promise<Signer>;
-  /** Public JWKs of every key that is next, current or previous (never revoked). */
+  /** Public JWKs of every key that is next, current, or previous within PREVIOUS_KEY_RETENTION_MS (never revoked). */
   getJwks(): Promise<Jwks>;
   /** Every key record as stored, newest first (fresh from the store). */
   listKeys(): Promise<SigningKeyRecord[]>;
   /** Re-reads the store; cached signers whose key is no longer current are dropped. */
   refresh(): Promise<void>;
   /**
-   * Generates a new key for `alg` and makes it current in one store step; the old current key
-   * becomes `previous` and stays in the JWKS, so tokens it signed keep verifying. Returns the new key.
+   * Promotes the oldest `next` key of `alg` (published ahead, so verifiers already hold it) to
+   * current and publishes a new `next`; the old current key becomes `previous` and keeps verifying
+   * its tokens. Without a `next` key, a new key is made and signs at once. Returns the new current key.
    */
   rotateSigningKey(alg: SigningAlg): Promise<SigningKeyRecord>;
   /**
-   * Revokes a key that no longer signs (`next` or `previous`): it leaves the JWKS, so every token it
-   * signed stops verifying. StoreConflictError for the current key (rotate first), StoreNotFoundError
-   * for an unknown kid. Returns the revoked key.
+   * Revokes a key: it leaves the JWKS at once, so every token it signed stops verifying, and the
+   * revocation feed lists it. The current key is first rotated away (the server never stops being
+   * able to sign); a revoked `next` key is replaced. StoreNotFoundError for an unknown kid.
+   * Returns the revoked key.
    */
   revokeSigningKey(kid: string): Promise<SigningKeyRecord>;
+  /**
+   * One round of upkeep (`key-maintenance.ts` runs it on a timer): re-reads the store, rotates an
+   * algorithm whose current key has signed for `rotationMs` (0: never) once its `next` key has been
+   * published for `prepublishMs`, and makes sure each algorithm in use has a `next` key. Instances
+   * sharing a store rotate once: they promote the same `next` key, and promoting a current key
+   * changes nothing. Returns the keys it made current.
+   */
+  maintain(opts: { now: number; rotationMs: number; prepublishMs: number }): Promise<SigningKeyRecord[]>;
 }
 
 /** Why a signing key cannot be used. */
@@ -66,6 +83,12 @@ export class KeyRingError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * How long a retired key stays in the JWKS: the longest token lifetime (86400 s, DESIGN.md) plus a
+ * margin for verifier clock skew. Every token it signed has expired by then.
+ */
+export const PREVIOUS_KEY_RETENTION_MS = 86_400_000 + 5 * 60_000;
 
 /** Public JWK members published in the JWKS; anything else (a private `d`, ...) is never copied. */
 const PUBLIC_JWK_MEMBERS = ['kty', 'kid', 'use', 'alg', 'n', 'e', 'crv', 'x', 'y'] as const;
@@ -131,18 +154,38 @@ export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
     }
   };
 
+  /** Publishes a new `next` key for `alg` unless one is there. */
+  const ensureNext = async (alg: SigningAlg, keys?: readonly SigningKeyRecord[]): Promise<void> => {
+    const known = keys ?? (await store.listSigningKeys());
+    if (findOldestNext(known, alg)) return;
+    await store.createSigningKey(await generateSigningKey(alg, kek));
+  };
+
   const ensure = async (alg: SigningAlg): Promise<void> => {
-    const keys = await store.listSigningKeys();
-    if (findCurrent(keys, alg)) return;
-    const next = keys.find((k) => k.alg === alg && k.status === 'next');
-    try {
-      if (next) await store.activateSigningKey(next.kid, Date.now());
-      else await store.createSigningKey(await generateSigningKey(alg, kek, { status: 'current' }));
-    } catch (err) {
-      // Another instance made a current key first: theirs is as good as ours.
-      if (!(err instanceof StoreConflictError)) throw err;
+    let keys = await store.listSigningKeys();
+    if (!findCurrent(keys, alg)) {
+      const next = findOldestNext(keys, alg);
+      try {
+        if (next) await store.activateSigningKey(next.kid, Date.now());
+        else await store.createSigningKey(await generateSigningKey(alg, kek, { status: 'current' }));
+      } catch (err) {
+        // Another instance made a current key first: theirs is as good as ours.
+        if (!(err instanceof StoreConflictError)) throw err;
+      }
+      keys = await store.listSigningKeys();
     }
+    await ensureNext(alg, keys);
     await refresh();
+  };
+
+  const rotate = async (alg: SigningAlg, now: number): Promise<SigningKeyRecord> => {
+    const keys = await store.listSigningKeys();
+    const next =
+      findOldestNext(keys, alg) ?? (await store.createSigningKey(await generateSigningKey(alg, kek)));
+    const activated = await store.activateSigningKey(next.kid, now);
+    await ensureNext(alg);
+    await refresh();
+    return activated;
   };
 
   return {
@@ -169,7 +212,7 @@ export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
     },
     getJwks() {
       if (!jwks) {
-        const p = loadRecords().then(buildJwks);
+        const p = loadRecords().then((keys) => buildJwks(keys, Date.now()));
         jwks = p;
         p.catch(() => {
           if (jwks === p) jwks = null;
@@ -179,24 +222,36 @@ export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
     },
     listKeys: () => store.listSigningKeys(),
     refresh,
-    async rotateSigningKey(alg) {
-      const fresh = await store.createSigningKey(await generateSigningKey(alg, kek));
-      const activated = await store.activateSigningKey(fresh.kid, Date.now());
-      await refresh();
-      return activated;
-    },
+    rotateSigningKey: (alg) => rotate(alg, Date.now()),
     async revokeSigningKey(kid) {
-      const key = await store.getSigningKey(kid);
+      let key = await store.getSigningKey(kid);
       if (!key) throw new StoreNotFoundError(`signing key ${kid} not found`);
+      if (key.status === 'revoked') return key;
       if (key.status === 'current') {
-        throw new StoreConflictError(`signing key ${kid} is current; rotate before revoking it`);
+        await rotate(key.alg, Date.now());
+        key = (await store.getSigningKey(kid)) ?? key;
       }
-      const revoked =
-        key.status === 'revoked'
-          ? key
-          : await store.updateSigningKey(kid, { status: 'revoked', revokedAt: Date.now() });
+      const revoked = await store.updateSigningKey(kid, { status: 'revoked', revokedAt: Date.now() });
+      if (key.status === 'next') await ensureNext(key.alg);
       await refresh();
       return revoked;
+    },
+    async maintain({ now, rotationMs, prepublishMs }) {
+      const keys = await store.listSigningKeys();
+      const rotated: SigningKeyRecord[] = [];
+      for (const alg of new Set(keys.filter((k) => k.status === 'current').map((k) => k.alg))) {
+        const current = findCurrent(keys, alg)!;
+        const next = findOldestNext(keys, alg);
+        const due = rotationMs > 0 && (current.activatedAt ?? current.createdAt) + rotationMs <= now;
+        if (due && next && next.createdAt + prepublishMs <= now) {
+          rotated.push(await store.activateSigningKey(next.kid, now));
+          await ensureNext(alg);
+        } else if (!next) {
+          await ensureNext(alg, keys);
+        }
+      }
+      await refresh();
+      return rotated;
     },
   };
 }
@@ -210,9 +265,27 @@ function findCurrent(keys: readonly SigningKeyRecord[], alg: SigningAlg): Signin
   return best;
 }
 
-function buildJwks(keys: readonly SigningKeyRecord[]): Jwks {
+/** The `next` key of `alg` published longest (ties: lowest kid), which every instance picks alike. */
+function findOldestNext(keys: readonly SigningKeyRecord[], alg: SigningAlg): SigningKeyRecord | undefined {
+  let best: SigningKeyRecord | undefined;
+  for (const k of keys) {
+    if (k.alg !== alg || k.status !== 'next') continue;
+    if (!best || k.createdAt < best.createdAt || (k.createdAt === best.createdAt && k.kid < best.kid))
+      best = k;
+  }
+  return best;
+}
+
+/** Whether a key belongs in the JWKS at `now`: not revoked, and not retired longer than its tokens can live. */
+function isPublished(k: SigningKeyRecord, now: number): boolean {
+  if (k.status === 'revoked') return false;
+  if (k.status !== 'previous') return true;
+  return k.retiredAt === null || k.retiredAt + PREVIOUS_KEY_RETENTION_MS > now;
+}
+
+function buildJwks(keys: readonly SigningKeyRecord[], now: number): Jwks {
   const published = keys
-    .filter((k) => k.status !== 'revoked')
+    .filter((k) => isPublished(k, now))
     .sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || b.createdAt - a.createdAt);
   const out: JsonWebKey[] = [];
   for (const k of published) {

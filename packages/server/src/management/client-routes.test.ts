@@ -79,9 +79,65 @@ describe('/api/v2/clients', () => {
     const fresh = rotated.body.client_secret as string;
     expect(fresh).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(fresh).not.toBe(x.clientSecret);
+    expect(rotated.body.previous_secret_expires_at).toBeNull();
     await expect(server.getToken(x)).rejects.toThrow(/invalid_client/);
     await server.getToken({ ...x, clientSecret: fresh });
     expect(await (await server.management('GET', `clients/${x.clientId}`)).text()).not.toContain(fresh);
+  });
+
+  it('keeps the previous secret working for the grace period it is given, and says until when', async () => {
+    const x = await server.createApiAndClient();
+    const before = Date.now();
+    const res = await server.management('POST', `clients/${x.clientId}/rotate-secret`, {
+      grace_period_seconds: 3600,
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { client_secret: string; previous_secret_expires_at: string };
+    const until = Date.parse(body.previous_secret_expires_at);
+    expect(until).toBeGreaterThanOrEqual(before + 3_600_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 3_600_000);
+    // Both secrets work until then.
+    await server.getToken(x);
+    await server.getToken({ ...x, clientSecret: body.client_secret });
+    // A second rotation without grace ends both the first secret and the second at once.
+    const again = (await (await server.management('POST', `clients/${x.clientId}/rotate-secret`)).json()) as {
+      client_secret: string;
+      previous_secret_expires_at: unknown;
+    };
+    expect(again.previous_secret_expires_at).toBeNull();
+    await expect(server.getToken(x)).rejects.toThrow(/invalid_client/);
+    await expect(server.getToken({ ...x, clientSecret: body.client_secret })).rejects.toThrow(
+      /invalid_client/,
+    );
+    await server.getToken({ ...x, clientSecret: again.client_secret });
+  });
+
+  it('ends the previous secret when its grace period is over', async () => {
+    const x = await server.createApiAndClient();
+    const res = await server.management('POST', `clients/${x.clientId}/rotate-secret?grace_period_seconds=1`);
+    expect(res.status).toBe(200);
+    const { client_secret: fresh } = (await res.json()) as { client_secret: string };
+    await server.getToken(x);
+    await new Promise((r) => setTimeout(r, 1100));
+    await expect(server.getToken(x)).rejects.toThrow(/invalid_client/);
+    await server.getToken({ ...x, clientSecret: fresh });
+  });
+
+  it('refuses a malformed or out-of-range grace period, and contradicting ones', async () => {
+    const x = await server.createApiAndClient();
+    for (const [query, body] of [
+      ['?grace_period_seconds=-1', undefined],
+      ['?grace_period_seconds=abc', undefined],
+      ['', { grace_period_seconds: 2_592_001 }],
+      ['', { grace_period_seconds: 1.5 }],
+      ['', { grace: 10 }],
+      ['?grace_period_seconds=10', { grace_period_seconds: 20 }],
+    ] as const) {
+      const res = await server.management('POST', `clients/${x.clientId}/rotate-secret${query}`, body);
+      expect(res.status, `${query} ${JSON.stringify(body)}`).toBe(400);
+    }
+    // Nothing rotated: the original secret still works.
+    await server.getToken(x);
   });
 
   it('disables a client: its token requests fail as invalid_client until enabled again', async () => {

@@ -4,16 +4,23 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { NotFound } from '../http/errors.ts';
+import { BadRequest, NotFound } from '../http/errors.ts';
 import { createClientId } from '../ids.ts';
 import { generateClientSecret, type SecretHasher, secretId } from '../keys/client-secret.ts';
 import type { ClientRecord, ClientSecretRecord, Store } from '../store/store.ts';
 import type { Audit } from './audit.ts';
-import { createClientSchema, toClientResponse, updateClientSchema } from './client-schemas.ts';
+import { revokeClientTokensSchema } from './blacklist-schemas.ts';
+import {
+  createClientSchema,
+  rotateSecretQuerySchema,
+  rotateSecretSchema,
+  toClientResponse,
+  updateClientSchema,
+} from './client-schemas.ts';
 import { CLIENT_ID_PATTERN } from './field-schemas.ts';
 import type { ManagementAuth, ManagementEnv } from './management-auth.ts';
 import { formatPage, pagingQueryShape, toPaging } from './paging.ts';
-import { parsePathParam, parseQuery, readBody } from './parse-input.ts';
+import { parsePathParam, parseQuery, readBody, readOptionalBody } from './parse-input.ts';
 
 /** Dependencies of the client routes. */
 export interface ClientRoutesOptions {
@@ -33,6 +40,30 @@ export function createSecret(
   const secret = generateClientSecret();
   const hash = hasher.hash(secret);
   return { secret, record: { id: secretId(hash), hash, createdAt: now, expiresAt: null } };
+}
+
+/** Most previous secrets kept in their grace period; older ones stop at a further rotation. */
+const MAX_PREVIOUS_SECRETS = 3;
+
+/**
+ * The secrets that stay valid after a rotation: with a grace period, the live ones until
+ * `now + grace` at the latest (a secret already ending sooner keeps its end), the newest first;
+ * without one, none. Also answers when the last of them stops (null: at once).
+ */
+export function keepPreviousSecrets(
+  secrets: readonly ClientSecretRecord[],
+  now: number,
+  graceSeconds: number,
+): { secrets: ClientSecretRecord[]; previousExpiresAt: number | null } {
+  if (graceSeconds === 0) return { secrets: [], previousExpiresAt: null };
+  const until = now + graceSeconds * 1000;
+  const kept = secrets
+    .filter((s) => s.expiresAt === null || s.expiresAt > now)
+    .sort((a, b) => b.createdAt - a.createdAt)
+    .slice(0, MAX_PREVIOUS_SECRETS)
+    .map((s) => ({ ...s, expiresAt: s.expiresAt === null ? until : Math.min(s.expiresAt, until) }));
+  const last = kept.reduce<number | null>((max, s) => Math.max(max ?? 0, s.expiresAt ?? 0), null);
+  return { secrets: kept, previousExpiresAt: last };
 }
 
 /** Creates the `/clients` routes (mounted under `/api/v2`). */
@@ -97,13 +128,49 @@ export function createClientRoutes(opts: ClientRoutesOptions): Hono<ManagementEn
     return c.body(null, 204);
   });
 
+  // Gatehouse extension: cut the client's tokens off (at one API or every API) without disabling it.
+  app.post('/:id/revoke-tokens', auth.requireScope('blacklist:tokens'), async (c) => {
+    const existing = await findClient(c.req);
+    const body = await readOptionalBody(c.req, revokeClientTokensSchema);
+    const cutoff = await store.createCutoff(existing.clientId, body.audience ?? null);
+    audit('client.tokens_revoked', c.var.caller, {
+      client_id: existing.clientId,
+      audience: cutoff.audience ?? '*',
+    });
+    return c.json({
+      client_id: existing.clientId,
+      audience: cutoff.audience,
+      revoked_before: new Date(cutoff.at).toISOString(),
+    });
+  });
+
   // Auth0 guards secret rotation with update:client_keys.
   app.post('/:id/rotate-secret', auth.requireScope('update:client_keys'), async (c) => {
     const existing = await findClient(c.req);
-    const { secret, record } = createSecret(hasher, Date.now());
-    const client = await store.updateClient(existing.clientId, { secrets: [record] });
-    audit('client.secret_rotated', c.var.caller, { client_id: client.clientId });
-    return c.json({ ...toClientResponse(client), client_secret: secret });
+    const query = parseQuery(c.req, rotateSecretQuerySchema);
+    const body = await readOptionalBody(c.req, rotateSecretSchema);
+    if (
+      query.grace_period_seconds !== undefined &&
+      body.grace_period_seconds !== undefined &&
+      query.grace_period_seconds !== body.grace_period_seconds
+    ) {
+      throw new BadRequest(
+        'invalid_body',
+        'Payload validation error: grace_period_seconds differs from the query',
+      );
+    }
+    const grace = body.grace_period_seconds ?? query.grace_period_seconds ?? 0;
+    const now = Date.now();
+    const { secret, record } = createSecret(hasher, now);
+    const { secrets, previousExpiresAt } = keepPreviousSecrets(existing.secrets, now, grace);
+    const client = await store.updateClient(existing.clientId, { secrets: [record, ...secrets] });
+    audit('client.secret_rotated', c.var.caller, { client_id: client.clientId, grace_period_seconds: grace });
+    return c.json({
+      ...toClientResponse(client),
+      client_secret: secret,
+      previous_secret_expires_at:
+        previousExpiresAt === null ? null : new Date(previousExpiresAt).toISOString(),
+    });
   });
 
   return app;

@@ -16,9 +16,12 @@ const clientMetadataSchema = z
   )
   .refine((m) => Object.keys(m).length <= 10, 'must hold at most 10 entries');
 
-/** Authentication methods a client may be created with (private_key_jwt arrives with issue 6). */
-const authMethodSchema = z.enum(['client_secret_basic', 'client_secret_post'], {
-  error: 'must be client_secret_basic or client_secret_post',
+/**
+ * Authentication methods a client may be created with. With `private_key_jwt` its secrets no
+ * longer authenticate; it authenticates with a client assertion signed by a registered credential.
+ */
+const authMethodSchema = z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt'], {
+  error: 'must be client_secret_basic, client_secret_post or private_key_jwt',
 });
 
 /** `POST /api/v2/clients`. */
@@ -51,8 +54,45 @@ export const clientResponseSchema = z.object({
   is_first_party: z.literal(true),
 });
 
-/** The create and rotate-secret answer: the client plus its new secret, shown this once. */
+/** The create answer: the client plus its new secret, shown this once. */
 export const clientWithSecretResponseSchema = clientResponseSchema.extend({ client_secret: z.string() });
+
+/** Longest grace period a rotated secret may keep working: 30 days. */
+export const MAX_SECRET_GRACE_SECONDS = 30 * 86_400;
+
+const graceSeconds = z
+  .number({ error: 'must be a number of seconds' })
+  .int('must be a whole number of seconds')
+  .min(0, 'must be 0 or more')
+  .max(MAX_SECRET_GRACE_SECONDS, `must be at most ${MAX_SECRET_GRACE_SECONDS} seconds (30 days)`);
+
+/**
+ * `POST /api/v2/clients/{id}/rotate-secret` body (gatehouse extension; Auth0 sends none): how long
+ * the previous secret keeps working, default 0 (it stops at once, as in Auth0).
+ */
+export const rotateSecretSchema = z.strictObject({
+  grace_period_seconds: graceSeconds
+    .optional()
+    .describe('Seconds the previous secret keeps working, 0 to 2592000; default 0'),
+});
+
+/** The same as a query parameter. */
+export const rotateSecretQuerySchema = z.strictObject({
+  grace_period_seconds: z
+    .string()
+    .regex(/^\d{1,8}$/, 'grace_period_seconds must be a whole number of seconds')
+    .transform(Number)
+    .pipe(graceSeconds)
+    .optional(),
+});
+
+/** The rotate-secret answer: the client, its new secret (shown this once), and when the previous one stops. */
+export const rotatedSecretResponseSchema = clientWithSecretResponseSchema.extend({
+  previous_secret_expires_at: z
+    .string()
+    .nullable()
+    .describe('ISO 8601: until when the previous secret keeps working; null when it stopped at once'),
+});
 
 export type ClientResponse = z.infer<typeof clientResponseSchema>;
 

@@ -82,7 +82,7 @@ describe('Management API authentication', () => {
     });
   });
 
-  it('applies a reduced Management API grant at once, before the token expires', async () => {
+  it('cuts off Management API tokens of a reduced grant at once, before they expire', async () => {
     const client = (await (
       await server.management('POST', 'clients', { name: 'shrinking admin' })
     ).json()) as {
@@ -103,9 +103,20 @@ describe('Management API authentication', () => {
     });
     expect((await call('resource-servers', `Bearer ${token}`)).status).toBe(200);
     await server.management('PATCH', `client-grants/${grant.id}`, { scope: ['read:clients'] });
-    expect((await call('resource-servers', `Bearer ${token}`)).status).toBe(403);
+    // The reduction cut the old token off altogether; a new one carries the reduced grant.
+    const revoked = await call('clients', `Bearer ${token}`);
+    expect(revoked.status).toBe(401);
+    expect(revoked.json.message).toMatch(/revoked/);
+    await new Promise((r) => setTimeout(r, 2));
+    const fresh = await server.getToken({
+      clientId: client.client_id,
+      clientSecret: client.client_secret,
+      audience: `${server.issuer}api/v2/`,
+    });
+    expect((await call('resource-servers', `Bearer ${fresh}`)).status).toBe(403);
+    expect((await call('clients', `Bearer ${fresh}`)).status).toBe(200);
     await server.management('DELETE', `clients/${client.client_id}`);
-    expect((await call('clients', `Bearer ${token}`)).status).toBe(401);
+    expect((await call('clients', `Bearer ${fresh}`)).status).toBe(401);
   });
 
   it('answers 404 in Auth0 shape for unknown routes', async () => {

@@ -1,19 +1,19 @@
 /**
  * Bearer authentication of Management API calls: a gatehouse access token for the audience
- * `${issuer}api/v2/`, verified against the server's own key ring (jose: not a hot path), and
- * checked against the caller's grant as it stands now, so a deleted or disabled admin client, or a
- * reduced grant, takes effect at once rather than at token expiry.
+ * `${issuer}api/v2/`, verified against the server's own key ring (jose: not a hot path), checked
+ * against the deny-list and cut-offs, and against the caller's grant as it stands now, so a
+ * deleted or disabled admin client, a reduced grant or a revoked token takes effect at once.
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  */
 
 import { parseScope } from '@gatehouse/protocol';
 import type { MiddlewareHandler } from 'hono';
-import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { AppEnv } from '../http/app-env.ts';
 import { Forbidden, Unauthorized } from '../http/errors.ts';
-import type { Jwks, KeyRing } from '../keys/key-ring.ts';
+import type { RevocationCheck } from '../revocation/revocation-check.ts';
 import type { Store } from '../store/store.ts';
+import type { AccessTokenVerifier } from '../token/access-token-verifier.ts';
 
 /** Who called the Management API, and the scopes in force for this call. */
 export interface ManagementCaller {
@@ -28,9 +28,9 @@ export interface ManagementEnv extends AppEnv {
 
 /** Options of `createManagementAuth`. */
 export interface ManagementAuthOptions {
-  issuer: string;
   audience: string;
-  keyRing: KeyRing;
+  verifier: AccessTokenVerifier;
+  revocations: RevocationCheck;
   store: Store;
 }
 
@@ -44,44 +44,21 @@ export interface ManagementAuth {
   requireScope(scope: string): MiddlewareHandler<ManagementEnv>;
 }
 
-const ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
-
 /** Creates the Management API's authentication. */
 export function createManagementAuth(opts: ManagementAuthOptions): ManagementAuth {
-  const { issuer, audience, keyRing, store } = opts;
-  let keySetFor: Jwks | undefined;
-  let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
-
-  const getKeySet = async (): Promise<ReturnType<typeof createLocalJWKSet>> => {
-    const jwks = await keyRing.getJwks();
-    if (keySet === undefined || keySetFor !== jwks) {
-      keySet = createLocalJWKSet(jwks);
-      keySetFor = jwks;
-    }
-    return keySet;
-  };
+  const { audience, verifier, revocations, store } = opts;
 
   const verify = async (token: string): Promise<ManagementCaller> => {
-    let claims: Record<string, unknown>;
-    try {
-      ({ payload: claims } = await jwtVerify(token, await getKeySet(), {
-        issuer,
-        audience,
-        typ: 'at+jwt',
-        algorithms: ALGORITHMS,
-        requiredClaims: ['exp', 'iat', 'sub'],
-      }));
-    } catch {
-      throw new Unauthorized('invalid_token', 'Invalid token');
-    }
+    const claims = await verifier.verify(token, { audience });
+    const scope = claims === null ? null : parseScope(claims.scope);
+    if (claims === null || scope === null) throw new Unauthorized('invalid_token', 'Invalid token');
     const clientId = claims.sub;
-    const scope = typeof claims.scope === 'string' ? parseScope(claims.scope) : [];
-    if (typeof clientId !== 'string' || scope === null)
-      throw new Unauthorized('invalid_token', 'Invalid token');
-    const [client, grant] = await Promise.all([
+    const [client, grant, revoked] = await Promise.all([
       store.getClient(clientId),
       store.findClientGrant(clientId, audience),
+      revocations.isRevoked(claims),
     ]);
+    if (revoked) throw new Unauthorized('invalid_token', 'Invalid token: it has been revoked');
     if (client === null || client.disabled || grant === null) {
       throw new Unauthorized('invalid_token', 'Invalid token: the client or its grant no longer exists');
     }

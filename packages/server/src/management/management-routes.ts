@@ -7,8 +7,12 @@ import type { SecretHasher } from '../keys/client-secret.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { describeError } from '../observability/describe-error.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { RevocationCheck } from '../revocation/revocation-check.ts';
 import type { Store } from '../store/store.ts';
+import type { AccessTokenVerifier } from '../token/access-token-verifier.ts';
 import { createAudit } from './audit.ts';
+import { createBlacklistRoutes } from './blacklist-routes.ts';
+import { createClientCredentialRoutes } from './client-credential-routes.ts';
 import { createClientGrantRoutes } from './client-grant-routes.ts';
 import { createClientRoutes } from './client-routes.ts';
 import { managementAudience } from './management-api.ts';
@@ -23,12 +27,14 @@ export interface ManagementRoutesOptions {
   keyRing: KeyRing;
   hasher: SecretHasher;
   logger: Logger;
+  verifier: AccessTokenVerifier;
+  revocations: RevocationCheck;
 }
 
 /** Creates the Management API routes, mounted at `/api/v2`. */
 export function createManagementRoutes(opts: ManagementRoutesOptions): Hono<AppEnv> {
-  const { issuer, store, keyRing, hasher, logger } = opts;
-  const auth = createManagementAuth({ issuer, audience: managementAudience(issuer), keyRing, store });
+  const { issuer, store, keyRing, hasher, logger, verifier, revocations } = opts;
+  const auth = createManagementAuth({ audience: managementAudience(issuer), verifier, revocations, store });
   const audit = createAudit(logger);
 
   const api = new Hono<ManagementEnv>();
@@ -41,8 +47,10 @@ export function createManagementRoutes(opts: ManagementRoutesOptions): Hono<AppE
   });
   api.route('/resource-servers', createResourceServerRoutes({ store, keyRing, auth, audit }));
   api.route('/clients', createClientRoutes({ store, hasher, auth, audit }));
+  api.route('/clients', createClientCredentialRoutes({ store, auth, audit }));
   api.route('/client-grants', createClientGrantRoutes({ store, auth, audit }));
-  api.route('/keys/signing', createSigningKeyRoutes({ keyRing, auth }));
+  api.route('/keys/signing', createSigningKeyRoutes({ keyRing, auth, audit }));
+  api.route('/blacklists', createBlacklistRoutes({ store, auth, audit }));
   api.all('*', () => {
     throw new NotFound('inexistent_route', 'Not Found');
   });

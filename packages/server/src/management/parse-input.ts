@@ -4,8 +4,14 @@
  */
 import type { HonoRequest } from 'hono';
 import type { z } from 'zod';
-import { readJsonBody } from '../http/body.ts';
-import { BadRequest } from '../http/errors.ts';
+import {
+  hasForeignCharset,
+  MAX_MANAGEMENT_BODY_BYTES,
+  parseMediaType,
+  readBodyText,
+  readJsonBody,
+} from '../http/body.ts';
+import { BadRequest, BodyError } from '../http/errors.ts';
 
 /** One line naming the first problem of a zod error, e.g. `unknown field 'foo'` or `token_lifetime: too big`. */
 export function describeIssue(error: z.ZodError): string {
@@ -35,6 +41,36 @@ export function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.out
 /** Reads a JSON body (size-limited, `application/json` only) and parses it with `schema`. */
 export async function readBody<S extends z.ZodType>(req: HonoRequest, schema: S): Promise<z.output<S>> {
   return parseBody(schema, await readJsonBody(req));
+}
+
+/**
+ * Like `readBody`, for operations whose body is optional (Auth0 sends none to `rotate-secret`): no
+ * body at all, or an empty one, parses as `{}`.
+ */
+export async function readOptionalBody<S extends z.ZodType>(
+  req: HonoRequest,
+  schema: S,
+): Promise<z.output<S>> {
+  const length = req.header('content-length');
+  const hasBody = req.header('transfer-encoding') !== undefined || (length !== undefined && length !== '0');
+  if (!hasBody) return parseBody(schema, {});
+  const text = await readBodyText(req, MAX_MANAGEMENT_BODY_BYTES);
+  if (text.trim() === '') return parseBody(schema, {});
+  const contentType = req.header('content-type');
+  const type = parseMediaType(contentType);
+  if (type === undefined || !(type === 'application/json' || type.endsWith('+json'))) {
+    throw new BodyError('unsupported_media_type', 'the body must be application/json');
+  }
+  if (contentType !== undefined && hasForeignCharset(contentType)) {
+    throw new BodyError('unsupported_media_type', 'the body must be encoded in UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new BodyError('malformed', 'the body is not valid JSON');
+  }
+  return parseBody(schema, value);
 }
 
 /** Parses the query string with `schema`; a repeated parameter or an unknown one is a 400 `invalid_query_string`. */

@@ -35,6 +35,7 @@ describe('/api/v2/resource-servers', () => {
       ],
       signing_alg: 'RS256',
       token_lifetime: 900,
+      routes: null,
       is_system: false,
     });
     const id = created.body.id as string;
@@ -261,5 +262,120 @@ describe('/api/v2/resource-servers', () => {
     } finally {
       await fresh.close();
     }
+  });
+});
+
+describe('/api/v2/resource-servers routes (live route policy)', () => {
+  const scopes = [{ value: 'read:contacts' }, { value: 'write:contacts' }];
+  let counter = 0;
+  const identifier = () => `https://policy-${++counter}.example/`;
+  const policyFeed = async (audience: string) =>
+    (await (await fetch(`${server.url}/feeds/policy?audience=${encodeURIComponent(audience)}`)).json()) as {
+      routes: unknown;
+    };
+
+  it('takes routes on create, normalised, and serves them in the API and the policy feed', async () => {
+    const id = identifier();
+    const created = await json(
+      await server.management('POST', 'resource-servers', {
+        identifier: id,
+        scopes,
+        routes: [
+          { method: 'get', path: '/contacts/{id}/', scopes: ['read:contacts', 'read:contacts'] },
+          { method: '*', path: '/contacts/*', scopes: ['write:contacts'] },
+        ],
+      }),
+    );
+    expect(created.status).toBe(201);
+    const expected = [
+      { method: 'GET', path: '/contacts/{id}', scopes: ['read:contacts'] },
+      { method: '*', path: '/contacts/*', scopes: ['write:contacts'] },
+    ];
+    expect(created.body.routes).toEqual(expected);
+    expect((await policyFeed(id)).routes).toEqual(expected);
+  });
+
+  it('replaces and removes the routes with PATCH, and the feed follows at once', async () => {
+    const id = identifier();
+    const created = await json(
+      await server.management('POST', 'resource-servers', { identifier: id, scopes }),
+    );
+    expect(created.body.routes).toBeNull();
+    const rsId = created.body.id as string;
+    const tightened = [{ method: 'POST', path: '/contacts', scopes: ['read:contacts', 'write:contacts'] }];
+    const patched = await json(
+      await server.management('PATCH', `resource-servers/${rsId}`, { routes: tightened }),
+    );
+    expect(patched.status).toBe(200);
+    expect(patched.body.routes).toEqual(tightened);
+    expect((await policyFeed(id)).routes).toEqual(tightened);
+    // Changing something else keeps the routes.
+    await server.management('PATCH', `resource-servers/${rsId}`, { name: 'renamed' });
+    expect((await policyFeed(id)).routes).toEqual(tightened);
+    const cleared = await json(
+      await server.management('PATCH', `resource-servers/${rsId}`, { routes: null }),
+    );
+    expect(cleared.body.routes).toBeNull();
+    expect((await policyFeed(id)).routes).toBeNull();
+  });
+
+  it('refuses malformed routes with a 400 naming the route and field', async () => {
+    const cases: [unknown, RegExp][] = [
+      [[{ method: 'GET', path: 'contacts', scopes: [] }], /routes\.0\.path: must start with "\/"/],
+      [[{ method: 'GET', path: '/a/*/b', scopes: [] }], /routes\.0\.path/],
+      [[{ method: 'G ET', path: '/a', scopes: [] }], /routes\.0\.method/],
+      [[{ method: 'GET', path: '/a', scopes: ['bad scope'] }], /routes\.0\.scopes\.0/],
+      [[{ method: 'GET', path: '/a', scopes: [], extra: 1 }], /extra/],
+      [[{ method: 'GET', path: '/a' }], /routes\.0\.scopes/],
+      [
+        [
+          { method: 'GET', path: '/a', scopes: [] },
+          { method: 'get', path: '/a/', scopes: ['read:contacts'] },
+        ],
+        /routes\.1/,
+      ],
+      ['not a list', /routes/],
+    ];
+    for (const [routes, message] of cases) {
+      const res = await json(
+        await server.management('POST', 'resource-servers', { identifier: identifier(), scopes, routes }),
+      );
+      expect(res.status, JSON.stringify(routes)).toBe(400);
+      expect(res.body.errorCode).toBe('invalid_body');
+      expect(res.body.message, JSON.stringify(routes)).toMatch(message);
+    }
+  });
+
+  it('refuses routes that need a scope the API does not define, also when a PATCH removes it', async () => {
+    const refused = await json(
+      await server.management('POST', 'resource-servers', {
+        identifier: identifier(),
+        scopes,
+        routes: [{ method: 'DELETE', path: '/contacts/{id}', scopes: ['delete:contacts'] }],
+      }),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toMatch(/routes\[0\]\.scopes: delete:contacts is not a scope of this API/);
+    const created = await json(
+      await server.management('POST', 'resource-servers', {
+        identifier: identifier(),
+        scopes,
+        routes: [{ method: 'POST', path: '/contacts', scopes: ['write:contacts'] }],
+      }),
+    );
+    const removing = await json(
+      await server.management('PATCH', `resource-servers/${created.body.id}`, {
+        scopes: [{ value: 'read:contacts' }],
+      }),
+    );
+    expect(removing.status).toBe(400);
+    expect(removing.body.message).toMatch(/write:contacts is not a scope/);
+    const both = await json(
+      await server.management('PATCH', `resource-servers/${created.body.id}`, {
+        scopes: [{ value: 'read:contacts' }],
+        routes: [{ method: 'GET', path: '/contacts', scopes: ['read:contacts'] }],
+      }),
+    );
+    expect(both.status).toBe(200);
   });
 });

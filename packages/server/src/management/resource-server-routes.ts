@@ -8,13 +8,14 @@ import { readJsonBody } from '../http/body.ts';
 import { BadRequest, Conflict, Forbidden, NotFound } from '../http/errors.ts';
 import { createResourceServerId } from '../ids.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
-import type { ResourceServerRecord, Store } from '../store/store.ts';
+import type { ResourceServerRecord, RouteRule, Store } from '../store/store.ts';
 import type { Audit } from './audit.ts';
 import type { ManagementAuth, ManagementEnv } from './management-auth.ts';
 import { formatPage, pagingQueryShape, toPaging } from './paging.ts';
 import { parseBody, parsePathParam, parseQuery, readBody } from './parse-input.ts';
 import {
   createResourceServerSchema,
+  findUndefinedRouteScope,
   toResourceServerResponse,
   updateResourceServerSchema,
 } from './resource-server-schemas.ts';
@@ -48,6 +49,17 @@ export async function findResourceServer(
   return rs;
 }
 
+/** Refuses (400) a route policy naming a scope the API does not define. */
+function assertRouteScopes(routes: readonly RouteRule[] | null, scopes: readonly { value: string }[]): void {
+  const problem = findUndefinedRouteScope(routes, scopes);
+  if (problem !== undefined) {
+    throw new BadRequest(
+      'invalid_body',
+      `Payload validation error: ${problem}; add the scope to the API or change the route`,
+    );
+  }
+}
+
 /** Creates the `/resource-servers` routes (mounted under `/api/v2`). */
 export function createResourceServerRoutes(opts: ResourceServerRoutesOptions): Hono<ManagementEnv> {
   const { store, keyRing, auth, audit } = opts;
@@ -67,15 +79,18 @@ export function createResourceServerRoutes(opts: ResourceServerRoutesOptions): H
       throw new Conflict('conflict', 'A resource server with the same identifier already exists');
     }
     const signingAlg = body.signing_alg ?? 'RS256';
+    const scopes = (body.scopes ?? []).map((s) => ({ value: s.value, description: s.description ?? '' }));
+    const routes = body.routes ?? null;
+    assertRouteScopes(routes, scopes);
     await keyRing.ensureSigningKey(signingAlg);
     const rs = await store.createResourceServer({
       id: createResourceServerId(),
       identifier: body.identifier,
       name: body.name ?? body.identifier,
-      scopes: (body.scopes ?? []).map((s) => ({ value: s.value, description: s.description ?? '' })),
+      scopes,
       signingAlg,
       tokenLifetime: body.token_lifetime ?? DEFAULT_TOKEN_LIFETIME,
-      routes: null,
+      routes,
       isSystem: false,
     });
     audit('resource_server.created', c.var.caller, { id: rs.id, identifier: rs.identifier });
@@ -97,14 +112,16 @@ export function createResourceServerRoutes(opts: ResourceServerRoutesOptions): H
     if (existing.isSystem) {
       throw new Forbidden('operation_not_supported', 'The Management API resource server cannot be modified');
     }
+    const scopes = body.scopes?.map((s) => ({ value: s.value, description: s.description ?? '' }));
+    // The policy as it will stand must name only scopes the API will define.
+    assertRouteScopes(body.routes !== undefined ? body.routes : existing.routes, scopes ?? existing.scopes);
     if (body.signing_alg !== undefined) await keyRing.ensureSigningKey(body.signing_alg);
     const rs = await store.updateResourceServer(existing.id, {
       ...(body.name !== undefined ? { name: body.name } : {}),
-      ...(body.scopes !== undefined
-        ? { scopes: body.scopes.map((s) => ({ value: s.value, description: s.description ?? '' })) }
-        : {}),
+      ...(scopes !== undefined ? { scopes } : {}),
       ...(body.signing_alg !== undefined ? { signingAlg: body.signing_alg } : {}),
       ...(body.token_lifetime !== undefined ? { tokenLifetime: body.token_lifetime } : {}),
+      ...(body.routes !== undefined ? { routes: body.routes } : {}),
     });
     audit('resource_server.updated', c.var.caller, { id: rs.id, identifier: rs.identifier });
     return c.json(toResourceServerResponse(rs));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../testing/start-test-server.ts';
+import { postForm } from '../testing/oauth-requests.ts';
+import { type ApiAndClient, startTestServer, type TestServer } from '../testing/start-test-server.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -14,8 +15,10 @@ describe('/api/v2/keys/signing', () => {
     const res = await server.management('GET', 'keys/signing');
     expect(res.status).toBe(200);
     const keys = (await res.json()) as Record<string, unknown>[];
-    expect(keys).toHaveLength(1);
-    const key = keys[0]!;
+    // The current key, and the next one published ahead of its turn.
+    expect(keys).toHaveLength(2);
+    expect(keys.find((k) => k.next === true)).toMatchObject({ alg: 'RS256', current: false, revoked: false });
+    const key = keys.find((k) => k.current === true)!;
     expect(key).toMatchObject({ alg: 'RS256', current: true, next: false, previous: false, revoked: false });
     expect(typeof key.kid).toBe('string');
     expect(Date.parse(key.current_since as string)).not.toBeNaN();
@@ -41,5 +44,139 @@ describe('/api/v2/keys/signing', () => {
     expect((await server.management('GET', `keys/signing/${encodeURIComponent('bad kid!')}`)).status).toBe(
       400,
     );
+  });
+});
+
+interface KeyAnswer {
+  kid: string;
+  alg: string;
+  current: boolean;
+  next: boolean;
+  previous: boolean;
+  revoked: boolean;
+}
+
+describe('signing key rotation and revocation', () => {
+  let app: ApiAndClient;
+  beforeAll(async () => {
+    app = await server.createApiAndClient();
+  });
+
+  const keys = async (alg = 'RS256') =>
+    ((await (await server.management('GET', 'keys/signing')).json()) as KeyAnswer[]).filter(
+      (k) => k.alg === alg,
+    );
+  const jwksKids = async () =>
+    (
+      (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }
+    ).keys.map((k) => k.kid);
+  const kidOf = (token: string) =>
+    (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+  const isActive = async (token: string) =>
+    ((await postForm(`${server.url}/oauth/introspect`, { token }, app)).json as { active: boolean }).active;
+
+  it('rotates to the key published ahead, publishes a new next key, and keeps the old one verifying', async () => {
+    const before = await keys();
+    const current = before.find((k) => k.current)!;
+    const next = before.find((k) => k.next)!;
+    expect(await jwksKids()).toContain(next.kid);
+    const oldToken = await server.getToken(app);
+    expect(kidOf(oldToken)).toBe(current.kid);
+
+    const res = await server.management('POST', 'keys/signing/rotate');
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ kid: next.kid });
+
+    const after = await keys();
+    expect(after.find((k) => k.kid === next.kid)).toMatchObject({ current: true });
+    expect(after.find((k) => k.kid === current.kid)).toMatchObject({ previous: true });
+    const newNext = after.find((k) => k.next)!;
+    expect(newNext.kid).not.toBe(next.kid);
+    const published = await jwksKids();
+    for (const kid of [next.kid, current.kid, newNext.kid]) expect(published).toContain(kid);
+    expect(kidOf(await server.getToken(app))).toBe(next.kid);
+    expect(await isActive(oldToken)).toBe(true);
+  });
+
+  it('rotates the key of another algorithm with ?alg=', async () => {
+    const es = await server.createApiAndClient({ signingAlg: 'ES256' });
+    const current = (await keys('ES256')).find((k) => k.current)!;
+    const res = await server.management('POST', 'keys/signing/rotate?alg=ES256');
+    expect(res.status).toBe(201);
+    const { kid } = (await res.json()) as { kid: string };
+    expect(kid).not.toBe(current.kid);
+    expect(kidOf(await server.getToken(es))).toBe(kid);
+    expect((await server.management('POST', 'keys/signing/rotate?alg=HS256')).status).toBe(400);
+  });
+
+  it('revokes a previous key at once: gone from the JWKS, listed in the feed, its tokens inactive', async () => {
+    const oldToken = await server.getToken(app);
+    const oldKid = kidOf(oldToken);
+    await server.management('POST', 'keys/signing/rotate');
+    expect(await isActive(oldToken)).toBe(true);
+    const res = await server.management('PUT', `keys/signing/${oldKid}/revoke`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ kid: oldKid });
+    expect(await jwksKids()).not.toContain(oldKid);
+    expect((await keys()).find((k) => k.kid === oldKid)).toMatchObject({ revoked: true });
+    expect(await isActive(oldToken)).toBe(false);
+    const feed = (await (await fetch(`${server.url}/feeds/revocations`)).json()) as {
+      keys: { kid: string; revoked_at: number }[];
+    };
+    expect(feed.keys.map((k) => k.kid)).toContain(oldKid);
+    // Revoking again changes nothing.
+    expect((await server.management('PUT', `keys/signing/${oldKid}/revoke`)).status).toBe(200);
+  });
+
+  it('rotates before revoking the current key, so the server keeps signing', async () => {
+    const token = await server.getToken(app);
+    const currentKid = kidOf(token);
+    const res = await server.management('PUT', `keys/signing/${currentKid}/revoke`);
+    expect(res.status).toBe(200);
+    const fresh = await server.getToken(app);
+    expect(kidOf(fresh)).not.toBe(currentKid);
+    expect(await isActive(fresh)).toBe(true);
+    expect(await isActive(token)).toBe(false);
+    const after = await keys();
+    expect(after.filter((k) => k.current)).toHaveLength(1);
+    expect(after.filter((k) => k.next).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('replaces a revoked next key with a new one', async () => {
+    const next = (await keys()).find((k) => k.next)!;
+    expect((await server.management('PUT', `keys/signing/${next.kid}/revoke`)).status).toBe(200);
+    const after = await keys();
+    expect(after.find((k) => k.kid === next.kid)).toMatchObject({ revoked: true });
+    expect(after.filter((k) => k.next)).toHaveLength(1);
+  });
+
+  it('answers 404 for an unknown kid and 403 without the scopes', async () => {
+    const unknown = await server.management('PUT', 'keys/signing/unknownkid/revoke');
+    expect(unknown.status).toBe(404);
+    const limited = (await (await server.management('POST', 'clients', { name: 'reader' })).json()) as {
+      client_id: string;
+      client_secret: string;
+    };
+    await server.management('POST', 'client-grants', {
+      client_id: limited.client_id,
+      audience: `${server.issuer}api/v2/`,
+      scope: ['read:signing_keys'],
+    });
+    const token = await server.getToken({
+      clientId: limited.client_id,
+      clientSecret: limited.client_secret,
+      audience: `${server.issuer}api/v2/`,
+    });
+    const kid = (await keys()).find((k) => k.current)!.kid;
+    for (const [method, path] of [
+      ['POST', 'keys/signing/rotate'],
+      ['PUT', `keys/signing/${kid}/revoke`],
+    ] as const) {
+      const res = await fetch(`${server.url}/api/v2/${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status, path).toBe(403);
+    }
   });
 });

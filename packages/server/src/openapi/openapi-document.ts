@@ -5,6 +5,16 @@
  */
 import { z } from 'zod';
 import {
+  blacklistedTokenSchema,
+  blacklistTokenSchema,
+  clientCutoffResponseSchema,
+  revokeClientTokensSchema,
+} from '../management/blacklist-schemas.ts';
+import {
+  clientCredentialResponseSchema,
+  createClientCredentialSchema,
+} from '../management/client-credential-schemas.ts';
+import {
   clientGrantResponseSchema,
   createClientGrantSchema,
   updateClientGrantSchema,
@@ -13,6 +23,8 @@ import {
   clientResponseSchema,
   clientWithSecretResponseSchema,
   createClientSchema,
+  rotatedSecretResponseSchema,
+  rotateSecretSchema,
   updateClientSchema,
 } from '../management/client-schemas.ts';
 import { MANAGEMENT_SCOPES } from '../management/management-api.ts';
@@ -117,6 +129,8 @@ interface ManagementOperation {
   description?: string;
   parameters?: Json[];
   body?: string;
+  /** The body may be left out (no body, or an empty one). */
+  optionalBody?: boolean;
   responses: Json;
   errors?: string[];
 }
@@ -128,7 +142,9 @@ function managementOperation(op: ManagementOperation): Json {
     ...(op.description !== undefined ? { description: op.description } : {}),
     security: [{ managementToken: [op.scope] }],
     ...(op.parameters !== undefined ? { parameters: op.parameters } : {}),
-    ...(op.body !== undefined ? { requestBody: { required: true, content: json(ref(op.body)) } } : {}),
+    ...(op.body !== undefined
+      ? { requestBody: { required: op.optionalBody !== true, content: json(ref(op.body)) } }
+      : {}),
     responses: { ...op.responses, ...managementErrors(...(op.errors ?? [])) },
   };
 }
@@ -143,15 +159,51 @@ const idPath = (description: string): Json => ({
 const rsId = idPath('The resource server id, or its identifier URL-encoded');
 const clientId = idPath('The client id');
 const grantId = idPath('The client grant id');
+const credentialIdParam: Json = {
+  name: 'credentialId',
+  in: 'path',
+  required: true,
+  description: 'The credential id (`cred_…`)',
+  schema: { type: 'string' },
+};
 const noContent = { '204': { description: 'Deleted' } };
+
+const clientAuthProperties: Json = {
+  client_id: { type: 'string', description: 'With client_secret_post (or repeating the Basic id)' },
+  client_secret: { type: 'string', description: 'client_secret_post; never together with HTTP Basic' },
+  client_assertion_type: {
+    const: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    description: 'private_key_jwt (RFC 7523 section 2.2)',
+  },
+  client_assertion: {
+    type: 'string',
+    description:
+      'private_key_jwt: a JWT signed with a key registered as a client credential; `iss` = `sub` = client id, ' +
+      '`aud` the token endpoint or the issuer, `exp` at most 5 minutes ahead, a `jti` never used before',
+  },
+};
+
+const tokenOperationRequestSchema: Json = {
+  type: 'object',
+  required: ['token'],
+  properties: {
+    token: { type: 'string', description: 'The access token' },
+    token_type_hint: { type: 'string', description: 'Optional; every gatehouse token is an access token' },
+    ...clientAuthProperties,
+  },
+};
+
+const feedHeaders: Json = {
+  ETag: { description: 'Strong entity tag of the body', schema: { type: 'string' } },
+  'Cache-Control': { description: '`public, max-age=<GATEHOUSE_SYNC_SECONDS>`', schema: { type: 'string' } },
+};
 
 const tokenRequestSchema: Json = {
   type: 'object',
   required: ['grant_type'],
   properties: {
     grant_type: { const: 'client_credentials' },
-    client_id: { type: 'string', description: 'With client_secret_post (or repeating the Basic id)' },
-    client_secret: { type: 'string', description: 'client_secret_post; never together with HTTP Basic' },
+    ...clientAuthProperties,
     audience: { type: 'string', description: 'Identifier of the API (Auth0 style)' },
     resource: {
       type: 'string',
@@ -180,12 +232,18 @@ export function createOpenApiDocument(issuer: string): Json {
     },
     servers: [{ url: issuer.replace(/\/$/, '') }],
     tags: [
-      { name: 'OAuth', description: 'Token endpoint (RFC 6749 section 4.4)' },
+      {
+        name: 'OAuth',
+        description:
+          'Token (RFC 6749 section 4.4), revocation (RFC 7009) and introspection (RFC 7662) endpoints',
+      },
+      { name: 'Feeds', description: 'What authorizers poll: revocations and route policy (docs/feeds.md)' },
+      { name: 'Deny-list', description: 'Revoked tokens and client cut-offs' },
       { name: 'Discovery', description: 'Metadata (RFC 8414) and keys (RFC 7517)' },
       { name: 'Resource servers', description: 'APIs tokens are issued for' },
       { name: 'Clients', description: 'Calling services' },
       { name: 'Client grants', description: 'Which scopes of which API a client may ask for' },
-      { name: 'Signing keys', description: 'Public parts of the signing keys' },
+      { name: 'Signing keys', description: 'Public parts of the signing keys, rotation and revocation' },
       { name: 'Operations', description: 'Health, metrics and this documentation' },
     ],
     paths: {
@@ -194,8 +252,10 @@ export function createOpenApiDocument(issuer: string): Json {
           tags: ['OAuth'],
           summary: 'Get an access token (client credentials grant)',
           description:
-            'Client authentication: HTTP Basic (`client_secret_basic`) or `client_id` + `client_secret` in the body ' +
-            '(`client_secret_post`), never both. Answers are never cached (`Cache-Control: no-store`).',
+            'Client authentication: HTTP Basic (`client_secret_basic`), `client_id` + `client_secret` in the body ' +
+            '(`client_secret_post`), or a signed `client_assertion` (`private_key_jwt`, RFC 7523), exactly one. ' +
+            'Answers are never cached (`Cache-Control: no-store`). The `jti` of every token is a ULID whose first ' +
+            '10 characters are its issue time in milliseconds.',
           security: [{ clientBasic: [] }, {}],
           requestBody: {
             required: true,
@@ -207,6 +267,103 @@ export function createOpenApiDocument(issuer: string): Json {
           responses: {
             '200': { description: 'A signed RFC 9068 access token', content: json(ref('TokenResponse')) },
             ...oauthErrors,
+          },
+        },
+      },
+      '/oauth/revoke': {
+        post: {
+          tags: ['OAuth'],
+          summary: 'Revoke one of the calling client’s access tokens (RFC 7009)',
+          description:
+            'Authenticated like the token endpoint. The token is deny-listed until it expires and reaches every ' +
+            'authorizer through the revocation feed. As RFC 7009 asks, the answer is 200 also when nothing was ' +
+            'revoked: a malformed, forged or expired token, or another client’s token, is left alone.',
+          security: [{ clientBasic: [] }, {}],
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': { schema: tokenOperationRequestSchema },
+              'application/json': { schema: tokenOperationRequestSchema },
+            },
+          },
+          responses: {
+            '200': { description: 'Revoked, or nothing to revoke (no body)' },
+            '400': { description: 'invalid_request: no token', content: json(ref('OAuthError')) },
+            '401': oauthErrors['401'],
+            '413': oauthErrors['413'],
+          },
+        },
+      },
+      '/oauth/introspect': {
+        post: {
+          tags: ['OAuth'],
+          summary: 'Introspect an access token (RFC 7662)',
+          description:
+            'Authenticated like the token endpoint. Any client with a grant for the token’s audience may introspect ' +
+            'it; for anyone else, and for an expired, revoked, cut-off, forged or unknown-key token, the answer is ' +
+            '`{"active": false}`. Revocations apply at once.',
+          security: [{ clientBasic: [] }, {}],
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': { schema: tokenOperationRequestSchema },
+              'application/json': { schema: tokenOperationRequestSchema },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'Whether the token is active, and its claims when it is',
+              content: json(ref('Introspection')),
+            },
+            '400': { description: 'invalid_request: no token', content: json(ref('OAuthError')) },
+            '401': oauthErrors['401'],
+            '413': oauthErrors['413'],
+          },
+        },
+      },
+      '/feeds/revocations': {
+        get: {
+          tags: ['Feeds'],
+          summary: 'Revoked tokens, client cut-offs and revoked signing keys',
+          description:
+            'Public and cacheable: ids and times only. Without `since`, or with a cursor the server does not know, ' +
+            'the whole current list (`full: true`); with the `cursor` of an earlier answer, only what came after it. ' +
+            '`If-None-Match` with the ETag answers 304.',
+          parameters: [
+            {
+              name: 'since',
+              in: 'query',
+              description: 'The `cursor` of an earlier answer',
+              schema: { type: 'string' },
+            },
+            { name: 'If-None-Match', in: 'header', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': { description: 'The feed', headers: feedHeaders, content: json(ref('RevocationFeed')) },
+            '304': { description: 'Not modified', headers: feedHeaders },
+          },
+        },
+      },
+      '/feeds/policy': {
+        get: {
+          tags: ['Feeds'],
+          summary: 'The live route policy of an API',
+          description: '`routes` is null when the API carries none. Public and cacheable, with ETag and 304.',
+          parameters: [
+            {
+              name: 'audience',
+              in: 'query',
+              required: true,
+              description: 'The API identifier',
+              schema: { type: 'string' },
+            },
+            { name: 'If-None-Match', in: 'header', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': { description: 'The policy', headers: feedHeaders, content: json(ref('PolicyFeed')) },
+            '304': { description: 'Not modified', headers: feedHeaders },
+            '400': { description: 'No audience', content: json({ type: 'object' }) },
+            '404': { description: 'No API has this identifier', content: json({ type: 'object' }) },
           },
         },
       },
@@ -330,11 +487,114 @@ export function createOpenApiDocument(issuer: string): Json {
         post: managementOperation({
           tag: 'Clients',
           summary: 'Rotate the client secret',
-          description: 'The previous secret stops working at once; the new one is in this answer only.',
+          description:
+            'The new secret is in this answer only. The previous secret stops working at once (as in Auth0), or ' +
+            'after `grace_period_seconds` (gatehouse extension, in the body or the query, at most 30 days): both ' +
+            'work until `previous_secret_expires_at`, so the client switches without downtime.',
           scope: 'update:client_keys',
+          parameters: [
+            clientId,
+            {
+              name: 'grace_period_seconds',
+              in: 'query',
+              description: 'How long the previous secret keeps working (default 0)',
+              schema: { type: 'integer', minimum: 0, maximum: 2_592_000 },
+            },
+          ],
+          body: 'RotateSecret',
+          optionalBody: true,
+          responses: { '200': { description: 'Rotated', content: json(ref('RotatedSecret')) } },
+          errors: ['404', '413', '415'],
+        }),
+      },
+      '/api/v2/clients/{id}/credentials': {
+        get: managementOperation({
+          tag: 'Clients',
+          summary: 'List a client’s public-key credentials (private_key_jwt)',
+          scope: 'read:client_credentials',
           parameters: [clientId],
-          responses: { '200': { description: 'Rotated', content: json(ref('ClientWithSecret')) } },
+          responses: {
+            '200': {
+              description: 'Its credentials',
+              content: json({ type: 'array', items: ref('ClientCredential') }),
+            },
+          },
           errors: ['404'],
+        }),
+        post: managementOperation({
+          tag: 'Clients',
+          summary: 'Register a public key the client signs private_key_jwt assertions with',
+          description:
+            'A PEM public key (or certificate) with its `alg` (default: the key type’s usual one), or a `jwks_uri` ' +
+            '(https; http on localhost only). Private keys are refused and never stored. Several credentials may be ' +
+            'registered at once, so a client rotates its key without downtime. Assertions: `iss` = `sub` = client id, ' +
+            '`aud` the token endpoint or the issuer, `exp` at most 5 minutes ahead, a `jti` used once.',
+          scope: 'create:client_credentials',
+          parameters: [clientId],
+          body: 'ClientCredentialCreate',
+          responses: { '201': { description: 'Registered', content: json(ref('ClientCredential')) } },
+          errors: ['404', '409', '413', '415'],
+        }),
+      },
+      '/api/v2/clients/{id}/credentials/{credentialId}': {
+        get: managementOperation({
+          tag: 'Clients',
+          summary: 'Get a client credential',
+          scope: 'read:client_credentials',
+          parameters: [clientId, credentialIdParam],
+          responses: { '200': { description: 'The credential', content: json(ref('ClientCredential')) } },
+          errors: ['404'],
+        }),
+        delete: managementOperation({
+          tag: 'Clients',
+          summary: 'Delete a client credential: assertions signed with its key stop working',
+          scope: 'delete:client_credentials',
+          parameters: [clientId, credentialIdParam],
+          responses: noContent,
+          errors: ['404'],
+        }),
+      },
+      '/api/v2/clients/{id}/revoke-tokens': {
+        post: managementOperation({
+          tag: 'Deny-list',
+          summary: 'Cut off a client’s tokens (gatehouse extension)',
+          description:
+            'Every token of the client issued before now stops being valid: for `audience`, or for every API when ' +
+            'the body is absent or has no `audience`. The cut-off reaches authorizers through the revocation feed. ' +
+            'Grants and the client stay as they are; new tokens work.',
+          scope: 'blacklist:tokens',
+          parameters: [clientId],
+          body: 'RevokeClientTokens',
+          optionalBody: true,
+          responses: { '200': { description: 'Cut off', content: json(ref('ClientCutoff')) } },
+          errors: ['404', '413', '415'],
+        }),
+      },
+      '/api/v2/blacklists/tokens': {
+        get: managementOperation({
+          tag: 'Deny-list',
+          summary: 'List deny-listed tokens that have not expired',
+          scope: 'blacklist:tokens',
+          parameters: [
+            { name: 'aud', in: 'query', description: 'Only this API', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: 'Entries, oldest first',
+              content: json({ type: 'array', items: ref('BlacklistedToken') }),
+            },
+          },
+        }),
+        post: managementOperation({
+          tag: 'Deny-list',
+          summary: 'Deny-list a token by audience and jti',
+          description:
+            'Unlike Auth0, `aud` is required: gatehouse keeps its deny-list per API. The entry lives as long as the ' +
+            'token could (for a gatehouse ULID `jti`, its issue time plus 24 hours).',
+          scope: 'blacklist:tokens',
+          body: 'BlacklistToken',
+          responses: { '201': { description: 'Deny-listed', content: json(ref('BlacklistedToken')) } },
+          errors: ['413', '415'],
         }),
       },
       '/api/v2/client-grants': {
@@ -394,6 +654,38 @@ export function createOpenApiDocument(issuer: string): Json {
           responses: {
             '200': { description: 'Every key', content: json({ type: 'array', items: ref('SigningKey') }) },
           },
+        }),
+      },
+      '/api/v2/keys/signing/rotate': {
+        post: managementOperation({
+          tag: 'Signing keys',
+          summary: 'Rotate a signing key',
+          description:
+            'The `next` key, published in the JWKS since it was made, becomes current and signs; a new `next` key ' +
+            'is published; the old current key stays in the JWKS until every token it signed has expired (24 h and ' +
+            'a margin). `alg` (gatehouse extension) picks the algorithm, RS256 by default. Scheduled rotation: ' +
+            '`GATEHOUSE_KEY_ROTATION_DAYS`.',
+          scope: 'create:signing_keys',
+          parameters: [{ name: 'alg', in: 'query', schema: { enum: ['RS256', 'PS256', 'ES256', 'EdDSA'] } }],
+          responses: {
+            '201': {
+              description: 'The key that signs from now on (Auth0 shape; gatehouse keys have no `cert`)',
+              content: json(ref('SigningKeyId')),
+            },
+          },
+        }),
+      },
+      '/api/v2/keys/signing/{kid}/revoke': {
+        put: managementOperation({
+          tag: 'Signing keys',
+          summary: 'Revoke a signing key at once',
+          description:
+            'The key leaves the JWKS and enters the revocation feed: every token it signed fails everywhere. ' +
+            'Revoking the current key rotates first, so the server keeps signing; a revoked `next` key is replaced.',
+          scope: 'update:signing_keys',
+          parameters: [{ name: 'kid', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'Revoked', content: json(ref('SigningKeyId')) } },
+          errors: ['404'],
         }),
       },
       '/api/v2/keys/signing/{kid}': {
@@ -505,17 +797,103 @@ export function createOpenApiDocument(issuer: string): Json {
             service_documentation: { type: 'string' },
           },
         },
+        Introspection: {
+          type: 'object',
+          required: ['active'],
+          properties: {
+            active: { type: 'boolean' },
+            scope: { type: 'string' },
+            client_id: { type: 'string' },
+            sub: { type: 'string' },
+            aud: { type: 'string' },
+            iss: { type: 'string' },
+            exp: { type: 'integer' },
+            iat: { type: 'integer' },
+            jti: { type: 'string' },
+            token_type: { const: 'Bearer' },
+          },
+        },
+        RevocationFeed: {
+          type: 'object',
+          required: ['cursor', 'full', 'tokens', 'cutoffs', 'keys'],
+          properties: {
+            cursor: { type: 'string', description: 'Opaque: pass it as `since` next time' },
+            full: { type: 'boolean', description: 'true: the whole list (replace what you hold)' },
+            tokens: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['jti', 'aud', 'exp'],
+                properties: { jti: { type: 'string' }, aud: { type: 'string' }, exp: { type: 'integer' } },
+              },
+            },
+            cutoffs: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['client_id', 'aud', 'at'],
+                properties: {
+                  client_id: { type: 'string' },
+                  aud: { type: ['string', 'null'], description: 'null: every API' },
+                  at: { type: 'integer', description: 'Epoch ms: tokens issued before it are invalid' },
+                },
+              },
+            },
+            keys: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['kid', 'revoked_at'],
+                properties: { kid: { type: 'string' }, revoked_at: { type: 'integer' } },
+              },
+            },
+          },
+        },
+        PolicyFeed: {
+          type: 'object',
+          required: ['audience', 'routes', 'updated_at'],
+          properties: {
+            audience: { type: 'string' },
+            routes: { oneOf: [{ type: 'null' }, { type: 'array', items: ref('RouteRule') }] },
+            updated_at: { type: 'integer', description: 'Epoch ms of the API’s last change' },
+          },
+        },
+        RouteRule: {
+          type: 'object',
+          required: ['method', 'path', 'scopes'],
+          properties: {
+            method: { type: 'string', description: 'An HTTP method or `*`' },
+            path: { type: 'string', description: '`{name}` matches one segment, a trailing `*` any rest' },
+            scopes: { type: 'array', items: { type: 'string' }, description: 'All of them are needed' },
+          },
+        },
+        BlacklistToken: jsonSchema(blacklistTokenSchema),
+        BlacklistedToken: jsonSchema(blacklistedTokenSchema),
+        RevokeClientTokens: jsonSchema(revokeClientTokensSchema),
+        ClientCutoff: jsonSchema(clientCutoffResponseSchema),
         ResourceServer: jsonSchema(resourceServerResponseSchema),
         ResourceServerCreate: jsonSchema(createResourceServerSchema),
         ResourceServerUpdate: jsonSchema(updateResourceServerSchema),
         Client: jsonSchema(clientResponseSchema),
         ClientWithSecret: jsonSchema(clientWithSecretResponseSchema),
+        RotateSecret: jsonSchema(rotateSecretSchema),
+        RotatedSecret: jsonSchema(rotatedSecretResponseSchema),
+        ClientCredential: jsonSchema(clientCredentialResponseSchema),
+        ClientCredentialCreate: jsonSchema(createClientCredentialSchema),
         ClientCreate: jsonSchema(createClientSchema),
         ClientUpdate: jsonSchema(updateClientSchema),
         ClientGrant: jsonSchema(clientGrantResponseSchema),
         ClientGrantCreate: jsonSchema(createClientGrantSchema),
         ClientGrantUpdate: jsonSchema(updateClientGrantSchema),
         SigningKey: jsonSchema(signingKeyResponseSchema),
+        SigningKeyId: {
+          type: 'object',
+          required: ['kid'],
+          properties: {
+            kid: { type: 'string' },
+            cert: { type: 'string', description: 'Never present here' },
+          },
+        },
       },
     },
   };

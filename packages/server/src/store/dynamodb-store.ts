@@ -38,6 +38,8 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { backoff, Contention, retrying } from './dynamodb-retry.ts';
+import { createDynamoDbRevocations, ITEMS_PER_CUTOFF } from './dynamodb-revocations.ts';
 import {
   assertStoreTable,
   audiencePartition,
@@ -82,13 +84,14 @@ type Item = Record<string, unknown>;
 const MAX_TRANSACT_ITEMS = 100;
 /** Items a grant deletion takes: the grant, its id pointer, its API's count (the client's count is once per transaction). */
 const ITEMS_PER_GRANT_DELETE = 3;
-/** Grants deleted per transaction next to one other item (the client, or the API's count). */
-const GRANTS_PER_TRANSACTION = Math.floor((MAX_TRANSACT_ITEMS - 1) / ITEMS_PER_GRANT_DELETE);
-/** Tries of a read-then-write before giving up with StoreConflictError (about 2 s of backoff at most). */
-const MAX_ATTEMPTS = 10;
-
-/** Thrown inside `retrying` to start the read-then-write over. */
-class Contention extends Error {}
+/** Grants deleted per transaction next to one other item (the client) and the client's cut-off with its counter. */
+const GRANTS_PER_TRANSACTION = Math.floor(
+  (MAX_TRANSACT_ITEMS - 1 - 1 - ITEMS_PER_CUTOFF) / ITEMS_PER_GRANT_DELETE,
+);
+/** Grants an API's forced deletion removes per transaction: each with its client's count and cut-off, plus the API's count and the counter. */
+const GRANTS_PER_FORCED_BATCH = Math.floor(
+  (MAX_TRANSACT_ITEMS - 2) / (ITEMS_PER_GRANT_DELETE + 1 + ITEMS_PER_CUTOFF),
+);
 
 /**
  * Creates the DynamoDB store over an existing table (see `createStoreTable`); `migrate()` checks the
@@ -299,6 +302,8 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     }
   }
 
+  const revocations = createDynamoDbRevocations({ doc, table, get, queryAll, transact });
+
   return {
     async migrate() {
       await assertStoreTable({ table, client: raw });
@@ -396,14 +401,18 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
           // GSI2 may lag behind the count: delete what it shows, then read the count again.
           const grants = await audienceGrants(identifier);
           if (grants.length === 0) throw new Contention();
-          for (let i = 0; i < grants.length; i += GRANTS_PER_TRANSACTION) {
-            const batch = grants.slice(i, i + GRANTS_PER_TRANSACTION);
+          for (let i = 0; i < grants.length; i += GRANTS_PER_FORCED_BATCH) {
+            const batch = grants.slice(i, i + GRANTS_PER_FORCED_BATCH);
+            const cutoffs = await revocations.prepareCutoffs(
+              batch.map((g) => ({ clientId: String(g.clientId), audience: identifier })),
+            );
             const codes = await transact([
               ...batch.flatMap((g) => [
                 ...grantDeletions([g], { apiCounts: false }),
                 countMove(itemKeys.client(String(g.clientId)), -1),
               ]),
               countMove(itemKeys.resourceServer(identifier), -batch.length),
+              ...cutoffs,
             ]);
             if (codes) throw new Contention();
           }
@@ -465,6 +474,39 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         'metadata',
         'disabled',
       ]);
+      if (fields.disabled === true) {
+        // Disabling: the cut-off commits with the change, decided on the state the condition pins.
+        const disabling = await retrying(`disabling client ${clientId}`, async () => {
+          const item = await get(itemKeys.client(clientId));
+          if (!item) throw new StoreNotFoundError(`client ${clientId} not found`);
+          if (item.disabled === true) return undefined;
+          const updatedAt = Date.now();
+          const all = { ...fields, updatedAt };
+          const names: Record<string, string> = {};
+          const values: Item = { ':false': false };
+          const sets = Object.entries(all).map(([field, value], i) => {
+            names[`#f${i}`] = field;
+            values[`:f${i}`] = value;
+            return `#f${i} = :f${i}`;
+          });
+          const codes = await transact([
+            {
+              Update: {
+                TableName: table,
+                Key: itemKeys.client(clientId),
+                UpdateExpression: `SET ${sets.join(', ')}`,
+                ConditionExpression: 'attribute_exists(PK) AND disabled = :false',
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: values,
+              },
+            },
+            ...(await revocations.prepareCutoffs([{ clientId, audience: null }])),
+          ]);
+          if (codes) throw new Contention();
+          return { ...toClient(item), ...structuredClone(fields), updatedAt };
+        });
+        if (disabling !== undefined) return disabling;
+      }
       const item = await updateItem(
         itemKeys.client(clientId),
         { ...fields, updatedAt: Date.now() },
@@ -505,6 +547,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
               },
             },
             ...grantDeletions(grants, { apiCounts: true }),
+            ...(await revocations.prepareCutoffs([{ clientId, audience: null }])),
           ]);
           if (codes) throw new Contention();
           return;
@@ -598,8 +641,45 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
       return pageOfIndex(BY_TYPE_INDEX, { name: 'GSI1PK', value: LISTING.clientGrant }, q, toClientGrant);
     },
     async updateClientGrant(id, patch) {
-      const pointer = await get(itemKeys.clientGrantId(id));
       const fields = pick(patch, ['scope', 'tokenLifetime']);
+      if (fields.scope !== undefined) {
+        const newScope = fields.scope;
+        // A scope removed: the grant's update and its cut-off commit together, on the state the condition pins.
+        const reduced = await retrying(`updating client grant ${id}`, async () => {
+          const grant = await getGrantById(id);
+          if (!grant) throw new StoreNotFoundError(`client grant ${id} not found`);
+          const existing = toClientGrant(grant);
+          if (existing.scope.every((scope) => newScope.includes(scope))) return undefined;
+          const updatedAt = Date.now();
+          const all = { ...fields, updatedAt };
+          const names: Record<string, string> = {};
+          const values: Item = { ':id': id, ':seen': existing.updatedAt };
+          const sets = Object.entries(all).map(([field, value], i) => {
+            names[`#f${i}`] = field;
+            values[`:f${i}`] = value;
+            return `#f${i} = :f${i}`;
+          });
+          const codes = await transact([
+            {
+              Update: {
+                TableName: table,
+                Key: itemKeys.clientGrant(existing.clientId, existing.audience),
+                UpdateExpression: `SET ${sets.join(', ')}`,
+                ConditionExpression: 'id = :id AND updatedAt = :seen',
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: values,
+              },
+            },
+            ...(await revocations.prepareCutoffs([
+              { clientId: existing.clientId, audience: existing.audience },
+            ])),
+          ]);
+          if (codes) throw new Contention();
+          return { ...existing, ...structuredClone(fields), updatedAt };
+        });
+        if (reduced !== undefined) return reduced;
+      }
+      const pointer = await get(itemKeys.clientGrantId(id));
       const item = pointer
         ? await updateItem(
             itemKeys.clientGrant(String(pointer.clientId), String(pointer.audience)),
@@ -617,6 +697,9 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         const codes = await transact([
           ...grantDeletions([grant], { apiCounts: true }),
           countMove(itemKeys.client(String(grant.clientId)), -1),
+          ...(await revocations.prepareCutoffs([
+            { clientId: String(grant.clientId), audience: String(grant.audience) },
+          ])),
         ]);
         if (codes) throw new Contention();
       });
@@ -641,6 +724,14 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         if (codes?.[0] === 'ConditionalCheckFailed')
           throw new StoreConflictError(`a signing key with kid ${k.kid} already exists`);
         if (codes) throw new StoreConflictError(`a current ${k.alg} signing key already exists`);
+      } else if (k.status === 'revoked') {
+        const codes = await retrying(`creating signing key ${k.kid}`, async () => {
+          const listing = await revocations.prepareRevokedKey(k.kid, k.revokedAt ?? Date.now());
+          const codes = await transact([{ Put: putKey }, ...listing]);
+          if (codes !== null && codes[0] !== 'ConditionalCheckFailed') throw new Contention();
+          return codes;
+        });
+        if (codes) throw new StoreConflictError(`a signing key with kid ${k.kid} already exists`);
       } else if (!(await conditional(() => doc.send(new PutCommand(putKey))))) {
         throw new StoreConflictError(`a signing key with kid ${k.kid} already exists`);
       }
@@ -707,7 +798,11 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
                 },
               }
             : undefined;
-        const codes = await transact(markerItem ? [updateKey, markerItem] : [updateKey]);
+        const listing =
+          next.status === 'revoked' && existing.status !== 'revoked'
+            ? await revocations.prepareRevokedKey(kid, next.revokedAt ?? Date.now())
+            : [];
+        const codes = await transact([updateKey, ...(markerItem ? [markerItem] : []), ...listing]);
         if (codes?.[1] === 'ConditionalCheckFailed' && becomesCurrent)
           throw new StoreConflictError(`another signing key with the alg of ${kid} is already current`);
         if (codes) throw new Contention();
@@ -774,6 +869,16 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         return { ...key, status: 'current', activatedAt: now, retiredAt: null };
       });
     },
+
+    revokeToken: (t) => revocations.revokeToken(t),
+    getRevokedToken: (audience, jti) => revocations.getRevokedToken(audience, jti),
+    listRevokedTokens: (q) => revocations.listRevokedTokens(q),
+    createCutoff: (clientId, audience) => revocations.createCutoff(clientId, audience),
+    findCutoffs: (clientId, audience) => revocations.findCutoffs(clientId, audience),
+    listRevocationChanges: (q) => revocations.listRevocationChanges(q),
+    pruneRevocations: (now) => revocations.pruneRevocations(now),
+    recordAssertionJti: (clientId, jti, expiresAt) =>
+      revocations.recordAssertionJti(clientId, jti, expiresAt),
   };
 
   /** The grants of an audience, found through GSI2 and read back strongly consistent. */
@@ -785,26 +890,6 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     });
     return batchGet(keys.map((k) => ({ PK: String(k.PK), SK: String(k.SK) })));
   }
-}
-
-/** Re-runs `attempt` while it throws Contention, with jittered backoff; StoreConflictError after MAX_ATTEMPTS. */
-async function retrying<T>(what: string, attempt: () => Promise<T>): Promise<T> {
-  for (let round = 0; ; round += 1) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (!(err instanceof Contention)) throw err;
-      if (round + 1 >= MAX_ATTEMPTS)
-        throw new StoreConflictError(`${what}: too many concurrent changes; try again`);
-      await backoff(round + 1);
-    }
-  }
-}
-
-/** Full-jitter exponential backoff: up to 10 ms, 20 ms, ... capped at 320 ms. */
-function backoff(round: number): Promise<void> {
-  const cap = Math.min(320, 10 * 2 ** (round - 1));
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
 }
 
 function keyString(k: { PK?: unknown; SK?: unknown }): string {

@@ -12,8 +12,12 @@
  * | grant id (uniqueness, ->)  | `GRANTID#<id>`        | `GRANTID`          |                                |                                  |
  * | signing key                | `KEYS`                | `KEY#<kid>`        |                                |                                  |
  * | current-key marker per alg | `KEYS`                | `CURRENT#<alg>`    |                                |                                  |
- * | deny-list entry (later)    | `DENY#<aud>#<jti>`    | `DENY`             |                                |                                  |
- * | used assertion jti (later) | `JTI#<clientId>#<jti>`| `JTI`              |                                |                                  |
+ * | revoked-key entry          | `KEYS`                | `REVOKED#<kid>`    |                                |                                  |
+ * | revocation change counter  | `REVOCATIONS`         | `COUNTER`          |                                |                                  |
+ * | revocation change (feed)   | `REVOCATIONS`         | `SEQ#<seq, 16 digits>` |                            |                                  |
+ * | deny-listed token          | `DENY#<jti, URI-encoded>#<aud>` | `DENY`   |                                |                                  |
+ * | cut-off                    | `CUTOFF#<clientId>`   | `AUD#<aud>` (`AUD#` = every audience) |             |                                  |
+ * | used assertion jti         | `JTI#<clientId>#<jti>`| `JTI`              |                                |                                  |
  *
  * - Hot reads are one strongly consistent GetItem each: a client (`CLIENT#id`/`CLIENT`), its grant
  *   for an audience (`CLIENT#id`/`GRANT#aud`), an API by identifier (`API#identifier`/`API`).
@@ -42,9 +46,21 @@
  *   itself. Beyond that, grants are deleted 33 at a time (each batch atomic, counts kept exact)
  *   before the final transaction; an interrupted delete leaves a consistent, smaller state and
  *   finishes when repeated.
- * - `expiresAt` (epoch seconds) is the table's TTL attribute, reserved for deny-list entries and
- *   used assertion `jti`s (later issues); DynamoDB deletes such items within days of expiry, so
- *   readers also compare `expiresAt` with the clock.
+ * - Revocations: every deny-listed token, cut-off and revoked key is written twice in one
+ *   transaction, as a lookup item (`DENY#…`, `CUTOFF#…`, `KEYS`/`REVOKED#…`, read by key on the
+ *   introspection path) and as a change item in the `REVOCATIONS` partition keyed by its sequence
+ *   number, which the revocation feed reads as one strongly consistent range Query
+ *   (`SEQ#<since+1>` to `SEQ#<latest>`). The same transaction moves the `COUNTER` item from the
+ *   value it read to the next one (a conditional update), so transactions that number changes are
+ *   serialized and sequence order is commit order; a reader takes the counter first and reads no
+ *   further than it. A cut-off that moves forward replaces its change item (new number, old one
+ *   deleted). The partition holds live entries only (pruned after expiry), at administrative
+ *   write rates.
+ * - `expiresAt` (epoch seconds) is the table's TTL attribute, set on revocation items and used
+ *   assertion `jti`s; DynamoDB deletes such items within days of expiry, so readers compare their
+ *   own millisecond times with the clock, and `pruneRevocations` deletes revocation items as soon
+ *   as they are no longer live (used assertion ids are left to TTL: they are spread over many
+ *   partitions and an expired one is overwritten when reused).
  * - Key attribute values are limited by DynamoDB to 2,048 bytes (PK) and 1,024 bytes (SK); the
  *   Management API caps identifiers at 600 characters, well within.
  * - On-demand billing (PAY_PER_REQUEST): authorization-server traffic is read-heavy and bursty.
@@ -88,7 +104,25 @@ export const itemKeys = {
   clientGrantId: (id: string): ItemKey => ({ PK: `GRANTID#${id}`, SK: 'GRANTID' }),
   signingKey: (kid: string): ItemKey => ({ PK: 'KEYS', SK: `KEY#${kid}` }),
   currentKey: (alg: string): ItemKey => ({ PK: 'KEYS', SK: `CURRENT#${alg}` }),
+  revokedKey: (kid: string): ItemKey => ({ PK: 'KEYS', SK: `REVOKED#${kid}` }),
+  revocationCounter: (): ItemKey => ({ PK: 'REVOCATIONS', SK: 'COUNTER' }),
+  revocationChange: (seq: number): ItemKey => ({ PK: 'REVOCATIONS', SK: revocationChangeSortKey(seq) }),
+  // The jti is URI-encoded, so it holds no `#` and the first one after it ends it.
+  revokedToken: (audience: string, jti: string): ItemKey => ({
+    PK: `DENY#${encodeURIComponent(jti)}#${audience}`,
+    SK: 'DENY',
+  }),
+  cutoff: (clientId: string, audience: string | null): ItemKey => ({
+    PK: `CUTOFF#${clientId}`,
+    SK: `AUD#${audience ?? ''}`,
+  }),
+  usedAssertion: (clientId: string, jti: string): ItemKey => ({ PK: `JTI#${clientId}#${jti}`, SK: 'JTI' }),
 } as const;
+
+/** Sort key of a revocation change: the sequence number zero-padded to 16 digits (string order is numeric order). */
+export function revocationChangeSortKey(seq: number): string {
+  return `SEQ#${String(Math.trunc(seq)).padStart(16, '0')}`;
+}
 
 /** Prefixes of sort keys that Queries select on. */
 export const SK_PREFIX = { grant: 'GRANT#', signingKey: 'KEY#' } as const;

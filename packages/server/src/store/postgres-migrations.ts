@@ -95,6 +95,55 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (alg) WHERE status = 'current';
     `,
   },
+  {
+    version: 2,
+    name: 'revocation: deny-list, cut-offs, revoked keys, change sequence, used assertion ids',
+    // Every revocation write takes the next value of the 'revocations' counter with an UPDATE in its
+    // own transaction: the row lock it holds until COMMIT makes sequence order commit order, which a
+    // SEQUENCE would not (a reader could see 7 committed before 6 and skip 6 for ever).
+    sql: `
+      CREATE TABLE counters (
+        name  text COLLATE "C" PRIMARY KEY,
+        value bigint NOT NULL
+      );
+      INSERT INTO counters (name, value) VALUES ('revocations', 0);
+
+      CREATE TABLE revoked_tokens (
+        audience   text COLLATE "C" NOT NULL,
+        jti        text COLLATE "C" NOT NULL,
+        client_id  text COLLATE "C",
+        expires_at bigint NOT NULL,
+        revoked_at bigint NOT NULL,
+        seq        bigint NOT NULL CONSTRAINT revoked_tokens_seq_key UNIQUE,
+        CONSTRAINT revoked_tokens_pkey PRIMARY KEY (audience, jti)
+      );
+      CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_at);
+
+      -- audience '' stands for every audience (an API identifier is never empty).
+      CREATE TABLE cutoffs (
+        client_id text COLLATE "C" NOT NULL,
+        audience  text COLLATE "C" NOT NULL,
+        at        bigint NOT NULL,
+        seq       bigint NOT NULL CONSTRAINT cutoffs_seq_key UNIQUE,
+        CONSTRAINT cutoffs_pkey PRIMARY KEY (client_id, audience)
+      );
+      CREATE INDEX cutoffs_by_at ON cutoffs (at);
+
+      CREATE TABLE revoked_keys (
+        kid        text COLLATE "C" PRIMARY KEY,
+        revoked_at bigint NOT NULL,
+        seq        bigint NOT NULL CONSTRAINT revoked_keys_seq_key UNIQUE
+      );
+
+      CREATE TABLE used_assertions (
+        client_id  text COLLATE "C" NOT NULL,
+        jti        text COLLATE "C" NOT NULL,
+        expires_at bigint NOT NULL,
+        CONSTRAINT used_assertions_pkey PRIMARY KEY (client_id, jti)
+      );
+      CREATE INDEX used_assertions_by_expiry ON used_assertions (expires_at);
+    `,
+  },
 ];
 
 /** Raised when the database was migrated by a newer gatehouse whose schema this one does not know. */

@@ -29,7 +29,10 @@ afterAll(async () => {
 runStoreContract('postgres', async () => {
   const store = createPostgresStore({ connectionString: shared.connectionString, poolSize: 4 });
   await store.migrate();
-  await sharedPool.query('TRUNCATE client_grants, clients, resource_servers, signing_keys');
+  await sharedPool.query(
+    `TRUNCATE client_grants, clients, resource_servers, signing_keys, revoked_tokens, cutoffs, revoked_keys,
+       used_assertions; UPDATE counters SET value = 0`,
+  );
   return { store, cleanup: () => store.close() };
 });
 

@@ -34,9 +34,15 @@ import {
   type ClientGrantRecord,
   type ClientRecord,
   type ClientSecretRecord,
+  type CutoffRecord,
+  type NewRevokedToken,
   type Page,
   type PageQuery,
+  REVOCATION_RETENTION_MS,
   type ResourceServerRecord,
+  type RevocationChanges,
+  type RevokedKeyRecord,
+  type RevokedTokenRecord,
   type RouteRule,
   type ScopeDefinition,
   type SigningAlg,
@@ -94,6 +100,10 @@ const SQL = {
   },
 } as const;
 
+const TOKEN_COLS = 'audience, jti, client_id, expires_at, revoked_at, seq';
+/** Takes the next change number; its row lock, held to COMMIT, orders commits by sequence. */
+const NEXT_SEQ = "UPDATE counters SET value = value + 1 WHERE name = 'revocations' RETURNING value";
+
 /** pg decodes bigint (int8) as a string, to stay exact; epoch milliseconds fit a double exactly. */
 type Int8 = string;
 
@@ -144,6 +154,29 @@ interface SigningKeyRow {
   activated_at: Int8 | null;
   retired_at: Int8 | null;
   revoked_at: Int8 | null;
+}
+
+interface RevokedTokenRow {
+  audience: string;
+  jti: string;
+  client_id: string | null;
+  expires_at: Int8 | number;
+  revoked_at: Int8 | number;
+  seq: Int8 | number;
+}
+
+interface CutoffRow {
+  client_id: string;
+  /** '' for every audience. */
+  audience: string;
+  at: Int8 | number;
+  seq: Int8 | number;
+}
+
+interface RevokedKeyRow {
+  kid: string;
+  revoked_at: Int8 | number;
+  seq: Int8 | number;
 }
 
 /** A row of a list statement: the total on every row, the entity's columns null when the page is empty. */
@@ -273,6 +306,29 @@ export function createPostgresStore({
   const getKey = async (kid: string) =>
     one(await read<SigningKeyRow>({ ...SQL.keyByKid, values: [kid] }), toSigningKey);
 
+  /** Sets (or moves forward) a cut-off on `c`, inside the caller's transaction. */
+  const cutoff = async (c: PoolClient, clientId: string, audience: string | null): Promise<CutoffRecord> => {
+    const { rows } = await c.query<CutoffRow>(
+      `WITH n AS (${NEXT_SEQ})
+       INSERT INTO cutoffs (client_id, audience, at, seq) SELECT $1, $2, $3, value FROM n
+       ON CONFLICT (client_id, audience) DO UPDATE SET at = GREATEST(cutoffs.at, excluded.at), seq = excluded.seq
+       RETURNING client_id, audience, at, seq`,
+      // The first millisecond after the change: see CutoffRecord.at.
+      [clientId, audience ?? '', Date.now() + 1],
+    );
+    return toCutoff(rows[0]!);
+  };
+  /** Lists a revoked key (once), inside the caller's transaction. */
+  const revokedKey = async (c: PoolClient, kid: string, revokedAt: number): Promise<void> => {
+    const { rows } = await c.query('SELECT 1 FROM revoked_keys WHERE kid = $1', [kid]);
+    if (rows.length > 0) return;
+    await c.query(
+      `WITH n AS (${NEXT_SEQ}) INSERT INTO revoked_keys (kid, revoked_at, seq) SELECT $1, $2, value FROM n
+       ON CONFLICT (kid) DO NOTHING`,
+      [kid, revokedAt],
+    );
+  };
+
   return {
     async migrate() {
       await migratePostgres(pool);
@@ -347,7 +403,11 @@ export function createPostgresStore({
         if (rs.is_system)
           throw new StoreConflictError(`resource server ${id} is the Management API and cannot be deleted`);
         if (opts?.force === true) {
-          await c.query('DELETE FROM client_grants WHERE audience = $1', [rs.identifier]);
+          const deleted = await c.query<{ client_id: string }>(
+            'DELETE FROM client_grants WHERE audience = $1 RETURNING client_id',
+            [rs.identifier],
+          );
+          for (const g of deleted.rows) await cutoff(c, g.client_id, rs.identifier);
         } else {
           const count = await c.query<{ n: Int8 }>(
             'SELECT count(*) AS n FROM client_grants WHERE audience = $1',
@@ -394,19 +454,36 @@ export function createPostgresStore({
       return pageOf<ClientRow, ClientRecord>('clients', CLIENT_COLS, 'client_id', toClient, q);
     },
     async updateClient(clientId, patch) {
-      const rows = await write<ClientRow>(
-        updateStatement('clients', 'client_id', clientId, CLIENT_COLS, CLIENT_PATCH, patch, true),
-      );
-      if (!rows[0]) throw new StoreNotFoundError(`client ${clientId} not found`);
-      return toClient(rows[0]);
+      if (patch.disabled !== true) {
+        const rows = await write<ClientRow>(
+          updateStatement('clients', 'client_id', clientId, CLIENT_COLS, CLIENT_PATCH, patch, true),
+        );
+        if (!rows[0]) throw new StoreNotFoundError(`client ${clientId} not found`);
+        return toClient(rows[0]);
+      }
+      // Disabling: the cut-off commits with the change, decided on the row as locked.
+      return transaction(async (c) => {
+        const before = await c.query<{ disabled: boolean }>(
+          'SELECT disabled FROM clients WHERE client_id = $1 FOR UPDATE',
+          [clientId],
+        );
+        if (!before.rows[0]) throw new StoreNotFoundError(`client ${clientId} not found`);
+        const { rows } = await c.query<ClientRow>(
+          updateStatement('clients', 'client_id', clientId, CLIENT_COLS, CLIENT_PATCH, patch, true),
+        );
+        if (!before.rows[0].disabled) await cutoff(c, clientId, null);
+        return toClient(rows[0]!);
+      });
     },
     async deleteClient(clientId) {
-      // One statement: the cascade to client_grants is part of it, so of its transaction.
-      const rows = await write({
-        text: 'DELETE FROM clients WHERE client_id = $1 RETURNING client_id',
-        values: [clientId],
+      await transaction(async (c) => {
+        // The cascade to client_grants is part of this statement, so of this transaction.
+        const { rows } = await c.query('DELETE FROM clients WHERE client_id = $1 RETURNING client_id', [
+          clientId,
+        ]);
+        if (rows.length === 0) throw new StoreNotFoundError(`client ${clientId} not found`);
+        await cutoff(c, clientId, null);
       });
-      if (rows.length === 0) throw new StoreNotFoundError(`client ${clientId} not found`);
     },
 
     async createClientGrant(g) {
@@ -456,42 +533,65 @@ export function createPostgresStore({
       });
     },
     async updateClientGrant(id, patch) {
-      const rows = await write<ClientGrantRow>(
-        updateStatement('client_grants', 'id', id, GRANT_COLS, GRANT_PATCH, patch, true),
-      );
-      if (!rows[0]) throw new StoreNotFoundError(`client grant ${id} not found`);
-      return toClientGrant(rows[0]);
+      if (patch.scope === undefined) {
+        const rows = await write<ClientGrantRow>(
+          updateStatement('client_grants', 'id', id, GRANT_COLS, GRANT_PATCH, patch, true),
+        );
+        if (!rows[0]) throw new StoreNotFoundError(`client grant ${id} not found`);
+        return toClientGrant(rows[0]);
+      }
+      return transaction(async (c) => {
+        const before = await c.query<{ scope: string[] }>(
+          'SELECT scope FROM client_grants WHERE id = $1 FOR UPDATE',
+          [id],
+        );
+        if (!before.rows[0]) throw new StoreNotFoundError(`client grant ${id} not found`);
+        const { rows } = await c.query<ClientGrantRow>(
+          updateStatement('client_grants', 'id', id, GRANT_COLS, GRANT_PATCH, patch, true),
+        );
+        const grant = toClientGrant(rows[0]!);
+        if (before.rows[0].scope.some((scope) => !grant.scope.includes(scope))) {
+          await cutoff(c, grant.clientId, grant.audience);
+        }
+        return grant;
+      });
     },
     async deleteClientGrant(id) {
-      const rows = await write({
-        text: 'DELETE FROM client_grants WHERE id = $1 RETURNING id',
-        values: [id],
+      await transaction(async (c) => {
+        const { rows } = await c.query<{ client_id: string; audience: string }>(
+          'DELETE FROM client_grants WHERE id = $1 RETURNING client_id, audience',
+          [id],
+        );
+        if (!rows[0]) throw new StoreNotFoundError(`client grant ${id} not found`);
+        await cutoff(c, rows[0].client_id, rows[0].audience);
       });
-      if (rows.length === 0) throw new StoreNotFoundError(`client grant ${id} not found`);
     },
 
     async createSigningKey(k) {
-      const rows = await write<SigningKeyRow>(
-        {
-          text: `INSERT INTO signing_keys (${KEY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${KEY_COLS}`,
-          values: [
-            k.kid,
-            k.alg,
-            JSON.stringify(k.publicJwk),
-            k.encryptedPrivateKey,
-            k.status,
-            k.createdAt,
-            k.activatedAt,
-            k.retiredAt,
-            k.revokedAt,
-          ],
-        },
-        {
-          signing_keys_pkey: `a signing key with kid ${k.kid} already exists`,
-          signing_keys_one_current: `a current ${k.alg} signing key already exists`,
-        },
-      );
-      return toSigningKey(rows[0]!);
+      const insert = {
+        text: `INSERT INTO signing_keys (${KEY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${KEY_COLS}`,
+        values: [
+          k.kid,
+          k.alg,
+          JSON.stringify(k.publicJwk),
+          k.encryptedPrivateKey,
+          k.status,
+          k.createdAt,
+          k.activatedAt,
+          k.retiredAt,
+          k.revokedAt,
+        ],
+      };
+      const conflicts = {
+        signing_keys_pkey: `a signing key with kid ${k.kid} already exists`,
+        signing_keys_one_current: `a current ${k.alg} signing key already exists`,
+      };
+      if (k.status !== 'revoked') return toSigningKey((await write<SigningKeyRow>(insert, conflicts))[0]!);
+      return transaction(async (c) => {
+        const { rows } = await c.query<SigningKeyRow>(insert);
+        await revokedKey(c, k.kid, k.revokedAt ?? Date.now());
+        return toSigningKey(rows[0]!);
+      }, conflicts);
     },
     async getSigningKey(kid) {
       return getKey(kid);
@@ -500,12 +600,22 @@ export function createPostgresStore({
       return (await read<SigningKeyRow>(SQL.keyList)).map(toSigningKey);
     },
     async updateSigningKey(kid, patch) {
-      const rows = await write<SigningKeyRow>(
-        updateStatement('signing_keys', 'kid', kid, KEY_COLS, KEY_PATCH, patch, false),
-        { signing_keys_one_current: `another signing key with the alg of ${kid} is already current` },
-      );
-      if (!rows[0]) throw new StoreNotFoundError(`signing key ${kid} not found`);
-      return toSigningKey(rows[0]);
+      const conflicts = {
+        signing_keys_one_current: `another signing key with the alg of ${kid} is already current`,
+      };
+      const statement = updateStatement('signing_keys', 'kid', kid, KEY_COLS, KEY_PATCH, patch, false);
+      if (patch.status !== 'revoked') {
+        const rows = await write<SigningKeyRow>(statement, conflicts);
+        if (!rows[0]) throw new StoreNotFoundError(`signing key ${kid} not found`);
+        return toSigningKey(rows[0]);
+      }
+      return transaction(async (c) => {
+        const { rows } = await c.query<SigningKeyRow>(statement);
+        if (!rows[0]) throw new StoreNotFoundError(`signing key ${kid} not found`);
+        const key = toSigningKey(rows[0]);
+        await revokedKey(c, kid, key.revokedAt ?? Date.now());
+        return key;
+      }, conflicts);
     },
     async activateSigningKey(kid, now) {
       const found = await getKey(kid);
@@ -539,6 +649,109 @@ export function createPostgresStore({
         },
         { signing_keys_one_current: `another ${found.alg} signing key became current meanwhile; try again` },
       );
+    },
+
+    async revokeToken(t: NewRevokedToken) {
+      const existing = await read<RevokedTokenRow>({
+        name: 'gh_revoked_token',
+        text: `SELECT ${TOKEN_COLS} FROM revoked_tokens WHERE audience = $1 AND jti = $2`,
+        values: [t.audience, t.jti],
+      });
+      if (existing[0]) return toRevokedToken(existing[0]);
+      return transaction(async (c) => {
+        const inserted = await c.query<RevokedTokenRow>(
+          `WITH n AS (${NEXT_SEQ})
+           INSERT INTO revoked_tokens (${TOKEN_COLS}) SELECT $1, $2, $3, $4, $5, value FROM n
+           ON CONFLICT (audience, jti) DO NOTHING RETURNING ${TOKEN_COLS}`,
+          [t.audience, t.jti, t.clientId, t.expiresAt, Date.now()],
+        );
+        if (inserted.rows[0]) return toRevokedToken(inserted.rows[0]);
+        // A concurrent twin listed it first (it committed before our counter lock was granted).
+        const { rows } = await c.query<RevokedTokenRow>(
+          `SELECT ${TOKEN_COLS} FROM revoked_tokens WHERE audience = $1 AND jti = $2`,
+          [t.audience, t.jti],
+        );
+        return toRevokedToken(rows[0]!);
+      });
+    },
+    async getRevokedToken(audience, jti) {
+      return one(
+        await read<RevokedTokenRow>({
+          name: 'gh_revoked_token',
+          text: `SELECT ${TOKEN_COLS} FROM revoked_tokens WHERE audience = $1 AND jti = $2`,
+          values: [audience, jti],
+        }),
+        toRevokedToken,
+      );
+    },
+    async listRevokedTokens({ audience, now, limit }) {
+      const rows = await read<RevokedTokenRow>({
+        text: `SELECT ${TOKEN_COLS} FROM revoked_tokens WHERE expires_at > $1 AND ($2::text IS NULL OR audience = $2)
+               ORDER BY seq LIMIT $3`,
+        values: [now, audience ?? null, Math.max(0, Math.trunc(limit))],
+      });
+      return rows.map(toRevokedToken);
+    },
+    async createCutoff(clientId, audience) {
+      return transaction((c) => cutoff(c, clientId, audience));
+    },
+    async findCutoffs(clientId, audience) {
+      const rows = await read<CutoffRow>({
+        name: 'gh_cutoffs_for',
+        text: `SELECT client_id, audience, at, seq FROM cutoffs WHERE client_id = $1 AND audience IN ($2, '')
+               ORDER BY seq`,
+        values: [clientId, audience],
+      });
+      return rows.map(toCutoff);
+    },
+    async listRevocationChanges({ sinceSeq, now }) {
+      // One statement, so one snapshot: the counter and the entries agree.
+      const rows = await read<{
+        latest: Int8;
+        tokens: RevokedTokenRow[];
+        cutoffs: CutoffRow[];
+        keys: RevokedKeyRow[];
+      }>({
+        name: 'gh_revocation_changes',
+        text: `SELECT
+            (SELECT value FROM counters WHERE name = 'revocations') AS latest,
+            COALESCE((SELECT json_agg(t ORDER BY t.seq) FROM (SELECT ${TOKEN_COLS} FROM revoked_tokens
+              WHERE seq > $1 AND expires_at > $2) t), '[]') AS tokens,
+            COALESCE((SELECT json_agg(c ORDER BY c.seq) FROM (SELECT client_id, audience, at, seq FROM cutoffs
+              WHERE seq > $1 AND at > $3) c), '[]') AS cutoffs,
+            COALESCE((SELECT json_agg(k ORDER BY k.seq) FROM (SELECT kid, revoked_at, seq FROM revoked_keys
+              WHERE seq > $1 AND revoked_at > $3) k), '[]') AS keys`,
+        values: [sinceSeq ?? 0, now, now - REVOCATION_RETENTION_MS],
+      });
+      const r = rows[0]!;
+      const changes: RevocationChanges = {
+        latestSeq: Number(r.latest ?? 0),
+        tokens: r.tokens.map(toRevokedToken),
+        cutoffs: r.cutoffs.map(toCutoff),
+        keys: r.keys.map(toRevokedKey),
+      };
+      return changes;
+    },
+    async pruneRevocations(now) {
+      return transaction(async (c) => {
+        const retained = now - REVOCATION_RETENTION_MS;
+        let n = 0;
+        n += (await c.query('DELETE FROM revoked_tokens WHERE expires_at <= $1', [now])).rowCount ?? 0;
+        n += (await c.query('DELETE FROM cutoffs WHERE at <= $1', [retained])).rowCount ?? 0;
+        n += (await c.query('DELETE FROM revoked_keys WHERE revoked_at <= $1', [retained])).rowCount ?? 0;
+        n += (await c.query('DELETE FROM used_assertions WHERE expires_at <= $1', [now])).rowCount ?? 0;
+        return n;
+      });
+    },
+    async recordAssertionJti(clientId, jti, expiresAt) {
+      const rows = await write({
+        name: 'gh_record_assertion',
+        text: `INSERT INTO used_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3)
+               ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at
+               WHERE used_assertions.expires_at <= $4 RETURNING 1 AS one`,
+        values: [clientId, jti, expiresAt, Date.now()],
+      });
+      return rows.length === 1;
     },
   };
 }
@@ -681,4 +894,28 @@ function toSigningKey(r: SigningKeyRow): SigningKeyRecord {
     retiredAt: numberOrNull(r.retired_at),
     revokedAt: numberOrNull(r.revoked_at),
   };
+}
+
+function toRevokedToken(r: RevokedTokenRow): RevokedTokenRecord {
+  return {
+    jti: r.jti,
+    audience: r.audience,
+    clientId: r.client_id,
+    expiresAt: Number(r.expires_at),
+    revokedAt: Number(r.revoked_at),
+    seq: Number(r.seq),
+  };
+}
+
+function toCutoff(r: CutoffRow): CutoffRecord {
+  return {
+    clientId: r.client_id,
+    audience: r.audience === '' ? null : r.audience,
+    at: Number(r.at),
+    seq: Number(r.seq),
+  };
+}
+
+function toRevokedKey(r: RevokedKeyRow): RevokedKeyRecord {
+  return { kid: r.kid, revokedAt: Number(r.revoked_at), seq: Number(r.seq) };
 }

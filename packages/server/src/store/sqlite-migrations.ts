@@ -76,6 +76,54 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (alg) WHERE status = 'current';
     `,
   },
+  {
+    version: 2,
+    name: 'revocation: deny-list, cut-offs, revoked keys, change sequence, used assertion ids',
+    sql: `
+      -- One row per counter; 'revocations' numbers every deny-list, cut-off and revoked-key entry.
+      -- SQLite has one writer at a time, so sequence order is commit order.
+      CREATE TABLE counters (
+        name  TEXT    PRIMARY KEY,
+        value INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO counters (name, value) VALUES ('revocations', 0);
+
+      CREATE TABLE revoked_tokens (
+        audience   TEXT    NOT NULL,
+        jti        TEXT    NOT NULL,
+        client_id  TEXT,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER NOT NULL,
+        seq        INTEGER NOT NULL UNIQUE,
+        PRIMARY KEY (audience, jti)
+      ) STRICT;
+      CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_at);
+
+      -- audience '' stands for every audience (an API identifier is never empty).
+      CREATE TABLE cutoffs (
+        client_id TEXT    NOT NULL,
+        audience  TEXT    NOT NULL,
+        at        INTEGER NOT NULL,
+        seq       INTEGER NOT NULL UNIQUE,
+        PRIMARY KEY (client_id, audience)
+      ) STRICT;
+      CREATE INDEX cutoffs_by_at ON cutoffs (at);
+
+      CREATE TABLE revoked_keys (
+        kid        TEXT    PRIMARY KEY,
+        revoked_at INTEGER NOT NULL,
+        seq        INTEGER NOT NULL UNIQUE
+      ) STRICT;
+
+      CREATE TABLE used_assertions (
+        client_id  TEXT    NOT NULL,
+        jti        TEXT    NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (client_id, jti)
+      ) STRICT;
+      CREATE INDEX used_assertions_by_expiry ON used_assertions (expires_at);
+    `,
+  },
 ];
 
 /** Raised when the file was written by a newer gatehouse whose schema this one does not know. */

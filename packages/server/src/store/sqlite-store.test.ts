@@ -144,6 +144,23 @@ describe('SQLite store', () => {
     expect(() => createSqliteStore({ file })).toThrow(SqliteSchemaTooNewError);
   });
 
+  it('prunes used assertion ids past their expiry, and only those', async () => {
+    const store = createSqliteStore({ file });
+    try {
+      await store.recordAssertionJti('client-a', 'stale', Date.now() - 1);
+      await store.recordAssertionJti('client-a', 'live', Date.now() + 60_000);
+      expect(await store.pruneRevocations(Date.now())).toBe(1);
+      const raw = new Database(file, { readonly: true });
+      try {
+        expect(raw.prepare('SELECT jti FROM used_assertions').all()).toEqual([{ jti: 'live' }]);
+      } finally {
+        raw.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a negative page or an empty page size', async () => {
     const store = createSqliteStore({ file });
     try {

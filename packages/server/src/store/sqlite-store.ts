@@ -21,9 +21,15 @@ import {
   type ClientGrantRecord,
   type ClientRecord,
   type ClientSecretRecord,
+  type CutoffRecord,
+  type NewRevokedToken,
   type Page,
   type PageQuery,
+  REVOCATION_RETENTION_MS,
   type ResourceServerRecord,
+  type RevocationChanges,
+  type RevokedKeyRecord,
+  type RevokedTokenRecord,
   type RouteRule,
   type ScopeDefinition,
   type SigningAlg,
@@ -91,6 +97,29 @@ interface SigningKeyRow {
   revoked_at: number | null;
 }
 
+interface RevokedTokenRow {
+  audience: string;
+  jti: string;
+  client_id: string | null;
+  expires_at: number;
+  revoked_at: number;
+  seq: number;
+}
+
+interface CutoffRow {
+  client_id: string;
+  /** '' for every audience. */
+  audience: string;
+  at: number;
+  seq: number;
+}
+
+interface RevokedKeyRow {
+  kid: string;
+  revoked_at: number;
+  seq: number;
+}
+
 interface Paging {
   limit: number;
   offset: number;
@@ -125,6 +154,23 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
   const getGrant = (id: string): ClientGrantRecord | null => mapOrNull(s.grantById.get(id), toClientGrant);
   const getKey = (kid: string): SigningKeyRecord | null => mapOrNull(s.keyByKid.get(kid), toSigningKey);
 
+  // Called only inside a write transaction: SQLite's single writer makes sequence order commit order.
+  const nextSeq = (): number => s.counterNext.get()!.value;
+  const cutoff = (clientId: string, audience: string | null): CutoffRecord => {
+    const row = s.cutoffUpsert.get({
+      client_id: clientId,
+      audience: audience ?? '',
+      // The first millisecond after the change: see CutoffRecord.at.
+      at: Date.now() + 1,
+      seq: nextSeq(),
+    })!;
+    return toCutoff(row);
+  };
+  const revokedKey = (kid: string, revokedAt: number): void => {
+    if (!s.revokedKeyByKid.get(kid)) s.revokedKeyInsert.run({ kid, revoked_at: revokedAt, seq: nextSeq() });
+  };
+  const cutoffTx = db.transaction(cutoff);
+
   const updateRs = db.transaction(
     (id: string, patch: Partial<ResourceServerRecord>): ResourceServerRecord => {
       const existing = getRs(id);
@@ -150,6 +196,9 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
         `resource server ${id} still has ${grants} client grant(s); delete them first or delete with force`,
       );
     }
+    for (const clientId of s.grantClientsByAudience.all(existing.identifier)) {
+      cutoff(clientId, existing.identifier);
+    }
     s.grantDeleteByAudience.run(existing.identifier);
     s.rsDelete.run(id);
   });
@@ -172,6 +221,7 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
       updatedAt: Date.now(),
     };
     s.clientUpdate.run(fromClient(next));
+    if (next.disabled && !existing.disabled) cutoff(clientId, null);
     return next;
   });
 
@@ -179,6 +229,14 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
     s.grantDeleteByClient.run(clientId);
     if (s.clientDelete.run(clientId).changes === 0)
       throw new StoreNotFoundError(`client ${clientId} not found`);
+    cutoff(clientId, null);
+  });
+
+  const deleteGrantTx = db.transaction((id: string): void => {
+    const existing = getGrant(id);
+    if (!existing) throw new StoreNotFoundError(`client grant ${id} not found`);
+    s.grantDelete.run(id);
+    cutoff(existing.clientId, existing.audience);
   });
 
   const createGrantTx = db.transaction((g: ClientGrantRecord): void => {
@@ -197,6 +255,7 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
       updatedAt: Date.now(),
     };
     s.grantUpdate.run(fromClientGrant(next));
+    if (existing.scope.some((scope) => !next.scope.includes(scope))) cutoff(next.clientId, next.audience);
     return next;
   });
 
@@ -208,7 +267,48 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
       ...definedOnly(patch, ['status', 'createdAt', 'activatedAt', 'retiredAt', 'revokedAt']),
     };
     s.keyUpdate.run(fromSigningKey(next));
+    if (next.status === 'revoked') revokedKey(kid, next.revokedAt ?? Date.now());
     return next;
+  });
+
+  const createKeyTx = db.transaction((k: SigningKeyRecord): void => {
+    s.keyInsert.run(fromSigningKey(k));
+    if (k.status === 'revoked') revokedKey(k.kid, k.revokedAt ?? Date.now());
+  });
+
+  const revokeTokenTx = db.transaction((t: NewRevokedToken): RevokedTokenRecord => {
+    const existing = s.revokedTokenGet.get(t.audience, t.jti);
+    if (existing) return toRevokedToken(existing);
+    const row: RevokedTokenRow = {
+      audience: t.audience,
+      jti: t.jti,
+      client_id: t.clientId,
+      expires_at: t.expiresAt,
+      revoked_at: Date.now(),
+      seq: nextSeq(),
+    };
+    s.revokedTokenInsert.run(row);
+    return toRevokedToken(row);
+  });
+
+  const changesTx = db.transaction((sinceSeq: number, now: number): RevocationChanges => {
+    const retained = now - REVOCATION_RETENTION_MS;
+    return {
+      latestSeq: s.counterGet.get()!.value,
+      tokens: s.revokedTokensSince.all({ since: sinceSeq, now }).map(toRevokedToken),
+      cutoffs: s.cutoffsSince.all({ since: sinceSeq, retained }).map(toCutoff),
+      keys: s.revokedKeysSince.all({ since: sinceSeq, retained }).map(toRevokedKey),
+    };
+  });
+
+  const pruneTx = db.transaction((now: number): number => {
+    const retained = now - REVOCATION_RETENTION_MS;
+    return (
+      s.revokedTokensPrune.run(now).changes +
+      s.cutoffsPrune.run(retained).changes +
+      s.revokedKeysPrune.run(retained).changes +
+      s.usedAssertionsPrune.run(now).changes
+    );
   });
 
   const activateKeyTx = db.transaction((kid: string, now: number): SigningKeyRecord => {
@@ -318,11 +418,11 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
       return updateGrantTx(id, patch);
     },
     async deleteClientGrant(id) {
-      if (s.grantDelete.run(id).changes === 0) throw new StoreNotFoundError(`client grant ${id} not found`);
+      deleteGrantTx(id);
     },
 
     async createSigningKey(k) {
-      withConflicts(() => s.keyInsert.run(fromSigningKey(k)), {
+      withConflicts(() => createKeyTx(k), {
         unique: `a current ${k.alg} signing key already exists`,
         primary: `a signing key with kid ${k.kid} already exists`,
       });
@@ -342,6 +442,36 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
     async activateSigningKey(kid, now) {
       return activateKeyTx(kid, now);
     },
+
+    async revokeToken(t) {
+      return revokeTokenTx(t);
+    },
+    async getRevokedToken(audience, jti) {
+      return mapOrNull(s.revokedTokenGet.get(audience, jti), toRevokedToken);
+    },
+    async listRevokedTokens({ audience, now, limit }) {
+      return s.revokedTokensLive
+        .all({ audience: audience ?? null, now, limit: Math.max(0, Math.trunc(limit)) })
+        .map(toRevokedToken);
+    },
+    async createCutoff(clientId, audience) {
+      return cutoffTx(clientId, audience);
+    },
+    async findCutoffs(clientId, audience) {
+      return s.cutoffsFor.all(clientId, audience).map(toCutoff);
+    },
+    async listRevocationChanges({ sinceSeq, now }) {
+      return changesTx(sinceSeq ?? 0, now);
+    },
+    async pruneRevocations(now) {
+      return pruneTx(now);
+    },
+    async recordAssertionJti(clientId, jti, expiresAt) {
+      const now = Date.now();
+      return (
+        s.usedAssertionInsert.run({ client_id: clientId, jti, expires_at: expiresAt, now }).changes === 1
+      );
+    },
   };
 }
 
@@ -354,6 +484,7 @@ function prepareStatements(db: Db) {
   const grantCols = 'id, client_id, audience, scope, token_lifetime, created_at, updated_at';
   const keyCols =
     'kid, alg, public_jwk, encrypted_private_key, status, created_at, activated_at, retired_at, revoked_at';
+  const tokenCols = 'audience, jti, client_id, expires_at, revoked_at, seq';
   const grantFilter =
     '(@clientId IS NULL OR client_id = @clientId) AND (@audience IS NULL OR audience = @audience)';
   return {
@@ -421,6 +552,54 @@ function prepareStatements(db: Db) {
     grantDelete: db.prepare<[string]>('DELETE FROM client_grants WHERE id = ?'),
     grantDeleteByClient: db.prepare<[string]>('DELETE FROM client_grants WHERE client_id = ?'),
     grantDeleteByAudience: db.prepare<[string]>('DELETE FROM client_grants WHERE audience = ?'),
+    grantClientsByAudience: db
+      .prepare<[string], string>('SELECT client_id FROM client_grants WHERE audience = ?')
+      .pluck(),
+
+    counterNext: db.prepare<[], { value: number }>(
+      "UPDATE counters SET value = value + 1 WHERE name = 'revocations' RETURNING value",
+    ),
+    counterGet: db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'revocations'"),
+    revokedTokenGet: db.prepare<[string, string], RevokedTokenRow>(
+      `SELECT ${tokenCols} FROM revoked_tokens WHERE audience = ? AND jti = ?`,
+    ),
+    revokedTokenInsert: db.prepare<[RevokedTokenRow]>(
+      `INSERT INTO revoked_tokens (${tokenCols}) VALUES (@audience, @jti, @client_id, @expires_at, @revoked_at, @seq)`,
+    ),
+    revokedTokensLive: db.prepare<[{ audience: string | null; now: number; limit: number }], RevokedTokenRow>(
+      `SELECT ${tokenCols} FROM revoked_tokens WHERE expires_at > @now AND (@audience IS NULL OR audience = @audience)
+       ORDER BY seq LIMIT @limit`,
+    ),
+    revokedTokensSince: db.prepare<[{ since: number; now: number }], RevokedTokenRow>(
+      `SELECT ${tokenCols} FROM revoked_tokens WHERE seq > @since AND expires_at > @now ORDER BY seq`,
+    ),
+    revokedTokensPrune: db.prepare<[number]>('DELETE FROM revoked_tokens WHERE expires_at <= ?'),
+    cutoffUpsert: db.prepare<[CutoffRow], CutoffRow>(
+      `INSERT INTO cutoffs (client_id, audience, at, seq) VALUES (@client_id, @audience, @at, @seq)
+       ON CONFLICT (client_id, audience) DO UPDATE SET at = max(at, excluded.at), seq = excluded.seq
+       RETURNING client_id, audience, at, seq`,
+    ),
+    cutoffsFor: db.prepare<[string, string], CutoffRow>(
+      "SELECT client_id, audience, at, seq FROM cutoffs WHERE client_id = ? AND audience IN (?, '') ORDER BY seq",
+    ),
+    cutoffsSince: db.prepare<[{ since: number; retained: number }], CutoffRow>(
+      'SELECT client_id, audience, at, seq FROM cutoffs WHERE seq > @since AND at > @retained ORDER BY seq',
+    ),
+    cutoffsPrune: db.prepare<[number]>('DELETE FROM cutoffs WHERE at <= ?'),
+    revokedKeyByKid: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM revoked_keys WHERE kid = ?'),
+    revokedKeyInsert: db.prepare<[RevokedKeyRow]>(
+      'INSERT INTO revoked_keys (kid, revoked_at, seq) VALUES (@kid, @revoked_at, @seq)',
+    ),
+    revokedKeysSince: db.prepare<[{ since: number; retained: number }], RevokedKeyRow>(
+      'SELECT kid, revoked_at, seq FROM revoked_keys WHERE seq > @since AND revoked_at > @retained ORDER BY seq',
+    ),
+    revokedKeysPrune: db.prepare<[number]>('DELETE FROM revoked_keys WHERE revoked_at <= ?'),
+    usedAssertionInsert: db.prepare<[{ client_id: string; jti: string; expires_at: number; now: number }]>(
+      `INSERT INTO used_assertions (client_id, jti, expires_at) VALUES (@client_id, @jti, @expires_at)
+       ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at
+       WHERE used_assertions.expires_at <= @now`,
+    ),
+    usedAssertionsPrune: db.prepare<[number]>('DELETE FROM used_assertions WHERE expires_at <= ?'),
 
     keyByKid: db.prepare<[string], SigningKeyRow>(`SELECT ${keyCols} FROM signing_keys WHERE kid = ?`),
     keyList: db.prepare<[], SigningKeyRow>(
@@ -590,4 +769,23 @@ function fromSigningKey(k: SigningKeyRecord): SigningKeyRow {
     retired_at: k.retiredAt,
     revoked_at: k.revokedAt,
   };
+}
+
+function toRevokedToken(r: RevokedTokenRow): RevokedTokenRecord {
+  return {
+    jti: r.jti,
+    audience: r.audience,
+    clientId: r.client_id,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+    seq: r.seq,
+  };
+}
+
+function toCutoff(r: CutoffRow): CutoffRecord {
+  return { clientId: r.client_id, audience: r.audience === '' ? null : r.audience, at: r.at, seq: r.seq };
+}
+
+function toRevokedKey(r: RevokedKeyRow): RevokedKeyRecord {
+  return { kid: r.kid, revokedAt: r.revoked_at, seq: r.seq };
 }

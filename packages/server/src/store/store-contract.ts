@@ -5,9 +5,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createClientGrantId, createClientId, createResourceServerId } from '../ids.ts';
 import {
+  type CutoffRecord,
   type NewClient,
   type NewClientGrant,
   type NewResourceServer,
+  REVOCATION_RETENTION_MS,
   type SigningAlg,
   type SigningKeyRecord,
   type Store,
@@ -589,6 +591,298 @@ export function runStoreContract(name: string, factory: () => Promise<StoreContr
         await expect(store.activateSigningKey(revoked.kid, 9)).rejects.toBeInstanceOf(StoreConflictError);
         expect(await store.getSigningKey(revoked.kid)).toEqual(revoked);
         await expect(store.activateSigningKey('no-such-kid', 9)).rejects.toBeInstanceOf(StoreNotFoundError);
+      });
+    });
+
+    describe('revocation: deny-list, cut-offs, revoked keys', () => {
+      const HOUR = 3_600_000;
+      const cutoffsOf = async (clientId: string, audience: string): Promise<CutoffRecord[]> =>
+        store.findCutoffs(clientId, audience);
+      const latestSeq = async () => (await store.listRevocationChanges({ now: Date.now() })).latestSeq;
+
+      it('starts with an empty feed at sequence 0', async () => {
+        expect(await store.listRevocationChanges({ now: Date.now() })).toEqual({
+          latestSeq: 0,
+          tokens: [],
+          cutoffs: [],
+          keys: [],
+        });
+      });
+
+      it('deny-lists a token once: revoking it again answers the first entry unchanged', async () => {
+        const before = Date.now();
+        const expiresAt = before + HOUR;
+        const first = await store.revokeToken({
+          jti: 'jti-1',
+          audience: 'https://a.test/',
+          clientId: 'c1',
+          expiresAt,
+        });
+        expect(first).toMatchObject({
+          jti: 'jti-1',
+          audience: 'https://a.test/',
+          clientId: 'c1',
+          expiresAt,
+          seq: 1,
+        });
+        expect(first.revokedAt).toBeGreaterThanOrEqual(before);
+        const again = await store.revokeToken({
+          jti: 'jti-1',
+          audience: 'https://a.test/',
+          clientId: null,
+          expiresAt: expiresAt + 5,
+        });
+        expect(again).toEqual(first);
+        expect(await store.getRevokedToken('https://a.test/', 'jti-1')).toEqual(first);
+        expect(await store.getRevokedToken('https://b.test/', 'jti-1')).toBeNull();
+        expect(await store.getRevokedToken('https://a.test/', 'jti-2')).toBeNull();
+        expect(await latestSeq()).toBe(1);
+      });
+
+      it('lists live deny-list entries in change order, per audience and up to a limit', async () => {
+        const now = Date.now();
+        const a1 = await store.revokeToken({
+          jti: 'a1',
+          audience: 'https://a.test/',
+          clientId: null,
+          expiresAt: now + HOUR,
+        });
+        await store.revokeToken({
+          jti: 'gone',
+          audience: 'https://a.test/',
+          clientId: null,
+          expiresAt: now - 1,
+        });
+        const b1 = await store.revokeToken({
+          jti: 'b1',
+          audience: 'https://b.test/',
+          clientId: 'c',
+          expiresAt: now + HOUR,
+        });
+        const a2 = await store.revokeToken({
+          jti: 'a2',
+          audience: 'https://a.test/',
+          clientId: 'c',
+          expiresAt: now + 2 * HOUR,
+        });
+        expect(await store.listRevokedTokens({ now, limit: 10 })).toEqual([a1, b1, a2]);
+        expect(await store.listRevokedTokens({ audience: 'https://a.test/', now, limit: 10 })).toEqual([
+          a1,
+          a2,
+        ]);
+        expect(await store.listRevokedTokens({ now, limit: 2 })).toEqual([a1, b1]);
+        expect(await store.listRevokedTokens({ now: now + HOUR, limit: 10 })).toEqual([a2]);
+      });
+
+      it('sets a cut-off at the current time, moves it forward with a new sequence number, never back', async () => {
+        const before = Date.now();
+        const first = await store.createCutoff('client-a', 'https://a.test/');
+        expect(first.clientId).toBe('client-a');
+        expect(first.audience).toBe('https://a.test/');
+        expect(first.at).toBeGreaterThan(before);
+        expect(first.at).toBeLessThanOrEqual(Date.now() + 1);
+        await new Promise((r) => setTimeout(r, 5));
+        const second = await store.createCutoff('client-a', 'https://a.test/');
+        expect(second.seq).toBeGreaterThan(first.seq);
+        expect(second.at).toBeGreaterThan(first.at);
+        const all = await store.createCutoff('client-a', null);
+        expect(all.audience).toBeNull();
+        await store.createCutoff('client-b', 'https://a.test/');
+        await store.createCutoff('client-a', 'https://b.test/');
+        const found = await cutoffsOf('client-a', 'https://a.test/');
+        expect(found.map((c) => [c.audience, c.at])).toEqual([
+          ['https://a.test/', second.at],
+          [null, all.at],
+        ]);
+        expect(await cutoffsOf('client-c', 'https://a.test/')).toEqual([]);
+        const changes = await store.listRevocationChanges({ now: Date.now() });
+        expect(changes.cutoffs).toHaveLength(4);
+      });
+
+      it('numbers every change in one sequence and answers only what came after a cursor', async () => {
+        const now = Date.now();
+        const t = await store.revokeToken({
+          jti: 'x',
+          audience: 'https://a.test/',
+          clientId: 'c',
+          expiresAt: now + HOUR,
+        });
+        const c = await store.createCutoff('c', null);
+        const key = await store.createSigningKey(sampleSigningKey());
+        await store.updateSigningKey(key.kid, { status: 'revoked', revokedAt: now });
+        const full = await store.listRevocationChanges({ now });
+        expect(full.latestSeq).toBe(3);
+        expect(full.tokens).toEqual([t]);
+        expect(full.cutoffs).toEqual([c]);
+        expect(full.keys).toEqual([{ kid: key.kid, revokedAt: now, seq: 3 }]);
+        expect(await store.listRevocationChanges({ sinceSeq: 1, now })).toEqual({
+          latestSeq: 3,
+          tokens: [],
+          cutoffs: [c],
+          keys: full.keys,
+        });
+        expect(await store.listRevocationChanges({ sinceSeq: 3, now })).toEqual({
+          latestSeq: 3,
+          tokens: [],
+          cutoffs: [],
+          keys: [],
+        });
+      });
+
+      it('gives concurrent changes distinct sequence numbers and loses none', async () => {
+        const now = Date.now();
+        await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            i % 2 === 0
+              ? store.revokeToken({
+                  jti: `j${i}`,
+                  audience: 'https://a.test/',
+                  clientId: null,
+                  expiresAt: now + HOUR,
+                })
+              : store.createCutoff(`client-${i}`, null),
+          ),
+        );
+        const changes = await store.listRevocationChanges({ now });
+        const seqs = [...changes.tokens, ...changes.cutoffs].map((e) => e.seq).sort((a, b) => a - b);
+        expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+        expect(changes.latestSeq).toBe(8);
+      });
+
+      it('cuts off a client at an API when its grant loses a scope, and not when it gains one', async () => {
+        const { rs, client, grant } = await seedGrant();
+        await store.updateClientGrant(grant.id, { scope: ['read:contacts', 'write:contacts'] });
+        await store.updateClientGrant(grant.id, { tokenLifetime: 60 });
+        expect(await cutoffsOf(client.clientId, rs.identifier)).toEqual([]);
+        const before = Date.now();
+        await store.updateClientGrant(grant.id, { scope: ['write:contacts'] });
+        const [cut] = await cutoffsOf(client.clientId, rs.identifier);
+        expect(cut).toMatchObject({ clientId: client.clientId, audience: rs.identifier });
+        expect(cut!.at).toBeGreaterThanOrEqual(before);
+      });
+
+      it('cuts off a client at an API when its grant is deleted', async () => {
+        const { rs, client, grant } = await seedGrant();
+        await store.deleteClientGrant(grant.id);
+        expect(await cutoffsOf(client.clientId, rs.identifier)).toMatchObject([
+          { clientId: client.clientId, audience: rs.identifier },
+        ]);
+      });
+
+      it('cuts off a client everywhere when it is disabled or deleted, not when it is renamed or enabled', async () => {
+        const { rs, client } = await seedGrant();
+        await store.updateClient(client.clientId, { name: 'renamed' });
+        expect(await cutoffsOf(client.clientId, rs.identifier)).toEqual([]);
+        await store.updateClient(client.clientId, { disabled: true });
+        const [disabled] = await cutoffsOf(client.clientId, rs.identifier);
+        expect(disabled).toMatchObject({ clientId: client.clientId, audience: null });
+        await store.updateClient(client.clientId, { disabled: false });
+        await store.updateClient(client.clientId, { disabled: false });
+        expect((await cutoffsOf(client.clientId, rs.identifier))[0]!.seq).toBe(disabled!.seq);
+        await store.deleteClient(client.clientId);
+        const [deleted] = await cutoffsOf(client.clientId, rs.identifier);
+        expect(deleted).toMatchObject({ clientId: client.clientId, audience: null });
+        expect(deleted!.seq).toBeGreaterThan(disabled!.seq);
+      });
+
+      it('cuts off every client whose grant goes with a force-deleted API', async () => {
+        const { rs, client } = await seedGrant();
+        const other = await store.createClient(sampleClient());
+        await store.createClientGrant(sampleClientGrant(other.clientId, rs.identifier));
+        await store.deleteResourceServer(rs.id, { force: true });
+        expect(await cutoffsOf(client.clientId, rs.identifier)).toHaveLength(1);
+        expect(await cutoffsOf(other.clientId, rs.identifier)).toHaveLength(1);
+      });
+
+      it('adds no cut-off when the change itself fails', async () => {
+        await expect(store.updateClientGrant(createClientGrantId(), { scope: [] })).rejects.toBeInstanceOf(
+          StoreNotFoundError,
+        );
+        await expect(store.deleteClientGrant(createClientGrantId())).rejects.toBeInstanceOf(
+          StoreNotFoundError,
+        );
+        await expect(store.deleteClient(createClientId())).rejects.toBeInstanceOf(StoreNotFoundError);
+        await expect(store.updateClient(createClientId(), { disabled: true })).rejects.toBeInstanceOf(
+          StoreNotFoundError,
+        );
+        expect(await store.listRevocationChanges({ now: Date.now() })).toMatchObject({
+          cutoffs: [],
+          latestSeq: 0,
+        });
+      });
+
+      it('lists a key once when it is revoked, and one stored as revoked', async () => {
+        const key = await store.createSigningKey(sampleSigningKey());
+        await store.updateSigningKey(key.kid, { status: 'revoked', revokedAt: 1_000 });
+        await store.updateSigningKey(key.kid, { status: 'revoked', revokedAt: 2_000 });
+        const born = await store.createSigningKey(sampleSigningKey({ status: 'revoked', revokedAt: 3_000 }));
+        const { keys } = await store.listRevocationChanges({ now: 3_000 });
+        expect(keys).toEqual([
+          { kid: key.kid, revokedAt: 1_000, seq: 1 },
+          { kid: born.kid, revokedAt: 3_000, seq: 2 },
+        ]);
+      });
+
+      it('drops entries from the feed after their retention and prunes them, keeping the sequence', async () => {
+        const now = Date.now();
+        await store.revokeToken({
+          jti: 'short',
+          audience: 'https://a.test/',
+          clientId: null,
+          expiresAt: now + 1_000,
+        });
+        await store.revokeToken({
+          jti: 'long',
+          audience: 'https://a.test/',
+          clientId: null,
+          expiresAt: now + HOUR,
+        });
+        const cut = await store.createCutoff('c', 'https://a.test/');
+        const key = await store.createSigningKey(sampleSigningKey({ status: 'revoked', revokedAt: now }));
+        const later = now + 2_000;
+        const mid = await store.listRevocationChanges({ now: later });
+        expect(mid.tokens.map((t) => t.jti)).toEqual(['long']);
+        expect(mid.cutoffs).toHaveLength(1);
+        const afterRetention = cut.at + REVOCATION_RETENTION_MS;
+        const end = await store.listRevocationChanges({ now: afterRetention });
+        expect(end).toEqual({ latestSeq: 4, tokens: [], cutoffs: [], keys: [] });
+        expect(await store.pruneRevocations(later)).toBe(1);
+        expect(await store.getRevokedToken('https://a.test/', 'short')).toBeNull();
+        expect(await store.getRevokedToken('https://a.test/', 'long')).not.toBeNull();
+        expect(await store.pruneRevocations(afterRetention + 1)).toBe(3);
+        expect(await store.findCutoffs('c', 'https://a.test/')).toEqual([]);
+        expect((await store.listRevocationChanges({ now })).latestSeq).toBe(4);
+        expect(key.status).toBe('revoked');
+        const next = await store.createCutoff('c', null);
+        expect(next.seq).toBe(5);
+      });
+    });
+
+    describe('used client assertion ids', () => {
+      it('accepts an assertion id once per client until it expires', async () => {
+        const exp = Date.now() + 60_000;
+        expect(await store.recordAssertionJti('client-a', 'jti-1', exp)).toBe(true);
+        expect(await store.recordAssertionJti('client-a', 'jti-1', exp)).toBe(false);
+        expect(await store.recordAssertionJti('client-a', 'jti-1', exp + 60_000)).toBe(false);
+        expect(await store.recordAssertionJti('client-b', 'jti-1', exp)).toBe(true);
+        expect(await store.recordAssertionJti('client-a', 'jti-2', exp)).toBe(true);
+      });
+
+      it('accepts an id again once its earlier record has expired', async () => {
+        const past = Date.now() - 1;
+        expect(await store.recordAssertionJti('client-a', 'old', past)).toBe(true);
+        expect(await store.recordAssertionJti('client-a', 'old', Date.now() + 60_000)).toBe(true);
+        expect(await store.recordAssertionJti('client-a', 'old', Date.now() + 60_000)).toBe(false);
+        await store.pruneRevocations(Date.now());
+        expect(await store.recordAssertionJti('client-a', 'old', Date.now() + 60_000)).toBe(false);
+      });
+
+      it('lets exactly one of concurrent uses of an id win', async () => {
+        const exp = Date.now() + 60_000;
+        const results = await Promise.all(
+          Array.from({ length: 12 }, () => store.recordAssertionJti('client-race', 'same-jti', exp)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
       });
     });
 

@@ -1,6 +1,6 @@
 /**
  * The storage port of the authorization server. Every back-end (SQLite now; PostgreSQL and
- * DynamoDB later) implements `Store` and passes `runStoreContract()` in `store-contract.ts`.
+ * DynamoDB) implements `Store` and passes `runStoreContract()` in `store-contract.ts`.
  *
  * Rules every back-end keeps:
  * - All methods are async, even where the back-end is synchronous (SQLite), so callers never
@@ -149,7 +149,7 @@ export interface ResourceServerStore {
   /** Ordered by createdAt, then id (stable paging). */
   listResourceServers(q: PageQuery): Promise<Page<ResourceServerRecord>>;
   updateResourceServer(id: string, patch: ResourceServerPatch): Promise<ResourceServerRecord>;
-  /** Without `force`, refuses (StoreConflictError) while grants exist for it; with it, deletes them too. */
+  /** Without `force`, refuses (StoreConflictError) while grants exist for it; with it, deletes them too (each with its cut-off). */
   deleteResourceServer(id: string, opts?: { force?: boolean }): Promise<void>;
 }
 
@@ -157,8 +157,9 @@ export interface ClientStore {
   createClient(c: NewClient): Promise<ClientRecord>;
   getClient(clientId: string): Promise<ClientRecord | null>;
   listClients(q: PageQuery): Promise<Page<ClientRecord>>;
+  /** Disabling a client (`disabled` false -> true) sets its every-audience cut-off in the same transaction. */
   updateClient(clientId: string, patch: ClientPatch): Promise<ClientRecord>;
-  /** Deletes the client and its grants in one transaction. */
+  /** Deletes the client and its grants, and sets its every-audience cut-off, in one transaction. */
   deleteClient(clientId: string): Promise<void>;
 }
 
@@ -168,7 +169,9 @@ export interface ClientGrantStore {
   getClientGrant(id: string): Promise<ClientGrantRecord | null>;
   findClientGrant(clientId: string, audience: string): Promise<ClientGrantRecord | null>;
   listClientGrants(q: ClientGrantQuery): Promise<Page<ClientGrantRecord>>;
+  /** A new `scope` lacking any scope the grant had sets the (client, audience) cut-off in the same transaction. */
   updateClientGrant(id: string, patch: ClientGrantPatch): Promise<ClientGrantRecord>;
+  /** Deletes the grant and sets the (client, audience) cut-off in one transaction. */
   deleteClientGrant(id: string): Promise<void>;
 }
 
@@ -195,7 +198,110 @@ export interface SigningKeyStore {
   activateSigningKey(kid: string, now: number): Promise<SigningKeyRecord>;
 }
 
-export interface Store extends ResourceServerStore, ClientStore, ClientGrantStore, SigningKeyStore {
+/** A token on the deny-list by `jti`: RFC 7009 revocation, or an administrator's `{aud, jti}`. */
+export interface RevokedTokenRecord {
+  jti: string;
+  /** The token's `aud`. */
+  audience: string;
+  /** The token's client; null when an administrator listed it by `{aud, jti}` alone. */
+  clientId: string | null;
+  /** The token's `exp` (ms): the entry is dropped after it. */
+  expiresAt: number;
+  revokedAt: number;
+  /** Position in the change sequence (the revocation feed's cursor). */
+  seq: number;
+}
+
+/** A cut-off: every token of `clientId` (for `audience`, or every audience when null) issued before `at` is invalid. */
+export interface CutoffRecord {
+  clientId: string;
+  audience: string | null;
+  /**
+   * Epoch ms, the first millisecond after the change that set it: a token issued in the very
+   * millisecond of the change (which may have read the state before it) counts as issued before.
+   * Compared with the token's issue time to the millisecond (docs/feeds.md).
+   */
+  at: number;
+  seq: number;
+}
+
+/** A signing key revoked in an emergency: its tokens fail everywhere at once. */
+export interface RevokedKeyRecord {
+  kid: string;
+  revokedAt: number;
+  seq: number;
+}
+
+/** What the revocation feed serves: live entries and where the change sequence stands. */
+export interface RevocationChanges {
+  /** Highest change sequence handed out so far (0 before the first change); never goes back. */
+  latestSeq: number;
+  tokens: RevokedTokenRecord[];
+  cutoffs: CutoffRecord[];
+  keys: RevokedKeyRecord[];
+}
+
+export type NewRevokedToken = Omit<RevokedTokenRecord, 'revokedAt' | 'seq'>;
+
+/**
+ * How long a cut-off or a revoked key stays listed after its time: the longest token lifetime
+ * (86400 s). Every token it could affect has expired by then.
+ */
+export const REVOCATION_RETENTION_MS = 86_400_000;
+
+/**
+ * The deny-list, cut-offs and revoked keys, each entry numbered in one monotonic change sequence
+ * that commits in order (a reader that has seen `seq` n never later finds a new entry below n).
+ * Cut-offs are also set by the other ports' writes, in the same transaction as the change:
+ * `updateClientGrant` removing any scope and `deleteClientGrant` (client + audience),
+ * `deleteResourceServer` with force (each deleted grant), `updateClient` disabling a client and
+ * `deleteClient` (client, every audience); `updateSigningKey`/`createSigningKey` storing a key as
+ * `revoked` adds its revoked-key entry.
+ */
+export interface RevocationStore {
+  /** Adds a token to the deny-list; one already listed (same audience and jti) is returned unchanged. */
+  revokeToken(t: NewRevokedToken): Promise<RevokedTokenRecord>;
+  /** The deny-list entry for (audience, jti), or null. Expired entries may still be answered until pruned. */
+  getRevokedToken(audience: string, jti: string): Promise<RevokedTokenRecord | null>;
+  /** Live deny-list entries (expiresAt > now), of one audience when given, in change order, at most `limit`. */
+  listRevokedTokens(q: { audience?: string; now: number; limit: number }): Promise<RevokedTokenRecord[]>;
+  /**
+   * Sets a cut-off for the client (at one audience, or every audience when null) at the current
+   * time plus 1 ms; an existing one moves forward (never back) and takes a new seq.
+   */
+  createCutoff(clientId: string, audience: string | null): Promise<CutoffRecord>;
+  /** The cut-offs that apply to a token of `clientId` for `audience`: that audience's and the every-audience one. */
+  findCutoffs(clientId: string, audience: string): Promise<CutoffRecord[]>;
+  /**
+   * Live entries (tokens before their expiry, cut-offs and keys within REVOCATION_RETENTION_MS) with
+   * seq > `sinceSeq`, or all of them without it, each list in change order.
+   */
+  listRevocationChanges(q: { sinceSeq?: number; now: number }): Promise<RevocationChanges>;
+  /**
+   * Deletes entries that are no longer live; returns how many. Used assertion ids past their expiry
+   * go here too, or by the back-end's own expiry (DynamoDB TTL), and are not counted then.
+   */
+  pruneRevocations(now: number): Promise<number>;
+}
+
+/** Used `private_key_jwt` assertion ids (RFC 7523 section 3, item 7). */
+export interface AssertionReplayStore {
+  /**
+   * Records the assertion id `jti` of `clientId` until `expiresAt` (ms). True when it was new (or
+   * its earlier record had expired), false when it is a replay; of concurrent calls for one id,
+   * exactly one answers true.
+   * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+   */
+  recordAssertionJti(clientId: string, jti: string, expiresAt: number): Promise<boolean>;
+}
+
+export interface Store
+  extends ResourceServerStore,
+    ClientStore,
+    ClientGrantStore,
+    SigningKeyStore,
+    RevocationStore,
+    AssertionReplayStore {
   /** Applies pending migrations; idempotent. */
   migrate(): Promise<void>;
   /** Cheap liveness check of the back-end. */

@@ -140,13 +140,20 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       return token;
     },
     async management(method, path, body) {
-      const headers: Record<string, string> = { authorization: `Bearer ${await server.managementToken()}` };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      return fetch(`${running.url}/api/v2/${path.replace(/^\//, '')}`, {
-        method,
-        headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
+      const send = async () => {
+        const headers: Record<string, string> = { authorization: `Bearer ${await server.managementToken()}` };
+        if (body !== undefined) headers['content-type'] = 'application/json';
+        return fetch(`${running.url}/api/v2/${path.replace(/^\//, '')}`, {
+          method,
+          headers,
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+      };
+      const res = await send();
+      if (res.status !== 401) return res;
+      // The cached token stopped working (its signing key was revoked, or it was cut off): once more with a new one.
+      cached = undefined;
+      return send();
     },
     async createApiAndClient(o = {}) {
       const identifier = o.identifier ?? `https://api.test/${randomBytes(6).toString('hex')}/`;

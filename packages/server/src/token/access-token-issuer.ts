@@ -9,13 +9,13 @@
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
  */
-import { randomUUID } from 'node:crypto';
 import { parseScope } from '@gatehouse/protocol';
 import { AccessDenied, InvalidRequest, InvalidScope, InvalidTarget } from '../http/errors.ts';
 import { type KeyRing, KeyRingError, type Signer } from '../keys/key-ring.ts';
 import type { ClientRecord, ResourceServerRecord, SigningAlg, Store } from '../store/store.ts';
 import type { JwtSigner } from './jwt-signer.ts';
 import type { TokenParameters } from './token-parameters.ts';
+import { createUlid } from './ulid.ts';
 
 /** The successful token answer. @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1 */
 export interface TokenResponse {
@@ -43,7 +43,12 @@ export interface AccessTokenIssuerOptions {
 
 /** Issues access tokens for authenticated clients. */
 export interface AccessTokenIssuer {
-  issue(client: ClientRecord, params: TokenParameters): Promise<IssuedToken>;
+  /**
+   * Signs a token for an authenticated client. `issuedAtMs` must be taken before the client was
+   * read from the store: a token may then only carry state read after its issue time, so a cut-off
+   * set when that state changed (at a later time) catches every token that holds the old state.
+   */
+  issue(client: ClientRecord, params: TokenParameters, issuedAtMs: number): Promise<IssuedToken>;
 }
 
 /**
@@ -110,7 +115,7 @@ export function createAccessTokenIssuer(opts: AccessTokenIssuerOptions): AccessT
   };
 
   return {
-    async issue(client, params) {
+    async issue(client, params, issuedAtMs) {
       const audience = selectAudience(params, defaultAudience);
       const api = await store.getResourceServerByIdentifier(audience);
       if (api === null) throw new InvalidTarget('no API has this identifier');
@@ -119,14 +124,14 @@ export function createAccessTokenIssuer(opts: AccessTokenIssuerOptions): AccessT
       const scope = selectScopes(params.scope, grant.scope, api).join(' ');
       const lifetime = grant.tokenLifetime ?? api.tokenLifetime;
       const signer = await signerFor(api.signingAlg);
-      const iat = Math.floor(Date.now() / 1000);
+      const iat = Math.floor(issuedAtMs / 1000);
       const payload = JSON.stringify({
         iss: issuer,
         sub: client.clientId,
         aud: api.identifier,
         iat,
         exp: iat + lifetime,
-        jti: randomUUID(),
+        jti: createUlid(issuedAtMs),
         client_id: client.clientId,
         azp: client.clientId,
         scope,

@@ -1,5 +1,6 @@
 /**
- * Client authentication at the token endpoint: `client_secret_basic` and `client_secret_post`.
+ * Client authentication at the OAuth endpoints: `client_secret_basic`, `client_secret_post` and
+ * `private_key_jwt` (verified by a `ClientAssertionVerifier`).
  * Every failure (unknown client, wrong secret, expired secret, disabled client) answers the same
  * `invalid_client`, after the same work: an unknown client still costs one keyed hash, so neither
  * the answer nor its timing tells whether a client id exists.
@@ -13,12 +14,25 @@ import type { TokenParameters } from './token-parameters.ts';
 /** The challenge sent with a 401 when the client used (or should use) HTTP Basic. */
 export const BASIC_CHALLENGE = 'Basic realm="gatehouse", charset="UTF-8"';
 
-/** Credentials the client presented, and how. */
-export interface ClientCredentials {
+/** A client id and secret, presented with HTTP Basic or in the body. */
+export interface SecretCredentials {
   clientId: string;
   clientSecret: string;
   method: 'client_secret_basic' | 'client_secret_post';
 }
+
+/** A signed JWT client assertion (RFC 7523); `clientId` is the optional `client_id` parameter. */
+export interface AssertionCredentials {
+  method: 'private_key_jwt';
+  clientId: string | undefined;
+  assertion: string;
+}
+
+/** Credentials the client presented, and how. */
+export type ClientCredentials = SecretCredentials | AssertionCredentials;
+
+/** `client_assertion_type` of a JWT client assertion. @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2 */
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const FAILED = 'client authentication failed';
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -48,7 +62,13 @@ export function parseClientCredentials(
     if (authorization !== undefined || params.client_secret !== undefined) {
       throw new InvalidRequest('the client used more than one authentication method');
     }
-    throw new InvalidClient('private_key_jwt client authentication is not supported yet');
+    if (params.client_assertion_type !== JWT_BEARER_ASSERTION_TYPE) {
+      throw new InvalidRequest(`client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}`);
+    }
+    if (params.client_assertion === undefined) {
+      throw new InvalidRequest('client_assertion is required with client_assertion_type');
+    }
+    return { method: 'private_key_jwt', clientId: params.client_id, assertion: params.client_assertion };
   }
   if (authorization !== undefined) {
     const space = authorization.indexOf(' ');
@@ -90,18 +110,43 @@ export function parseClientCredentials(
   );
 }
 
+/** Where the credentials were presented: a client assertion's `aud` may name that endpoint. */
+export interface AuthenticationContext {
+  /** The URL of the endpoint called (token, revocation or introspection). */
+  endpoint: string;
+}
+
+/** Verifies a JWT client assertion (private_key_jwt), answering the client it authenticates. */
+export interface ClientAssertionVerifier {
+  verify(credentials: AssertionCredentials, context: AuthenticationContext): Promise<ClientRecord>;
+}
+
 /** Checks presented credentials against the store. */
 export interface ClientAuthenticator {
   /** The authenticated, enabled client; `invalid_client` otherwise. */
-  authenticate(credentials: ClientCredentials): Promise<ClientRecord>;
+  authenticate(credentials: ClientCredentials, context: AuthenticationContext): Promise<ClientRecord>;
 }
 
-/** Creates the authenticator; `hasher` verifies secrets in constant time. */
-export function createClientAuthenticator(store: ClientStore, hasher: SecretHasher): ClientAuthenticator {
+/** Options of `createClientAuthenticator`. */
+export interface ClientAuthenticatorOptions {
+  store: ClientStore;
+  /** Verifies secrets in constant time. */
+  hasher: SecretHasher;
+  /** Verifies client assertions; without it, private_key_jwt is refused. */
+  assertions?: ClientAssertionVerifier;
+}
+
+/** Creates the authenticator. */
+export function createClientAuthenticator(opts: ClientAuthenticatorOptions): ClientAuthenticator {
+  const { store, hasher, assertions } = opts;
   // Verified against when the client is unknown, so both paths cost one HMAC and one comparison.
   const dummyHash = hasher.hash('gatehouse:unknown-client');
   return {
-    async authenticate(credentials) {
+    async authenticate(credentials, context) {
+      if (credentials.method === 'private_key_jwt') {
+        if (assertions === undefined) throw new InvalidClient('private_key_jwt is not enabled');
+        return assertions.verify(credentials, context);
+      }
       const challenge = credentials.method === 'client_secret_basic' ? BASIC_CHALLENGE : undefined;
       const client = await store.getClient(credentials.clientId);
       if (client === null) {

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiAndClient, startTestServer, type TestServer } from '../testing/start-test-server.ts';
+import { decodeUlidTime } from './ulid.ts';
 
 let server: TestServer;
 let main: ApiAndClient;
@@ -87,7 +88,11 @@ describe('POST /oauth/token issues RFC 9068 access tokens', () => {
     });
     expect(payload.iat).toBeGreaterThanOrEqual(before);
     expect(payload.exp! - payload.iat!).toBe(3600);
-    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
+    // A ULID whose first 10 characters are the issue time in milliseconds (docs/feeds.md).
+    expect(payload.jti).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    const issuedAtMs = decodeUlidTime(payload.jti as string)!;
+    expect(issuedAtMs).toBeGreaterThanOrEqual(before * 1000);
+    expect(Math.floor(issuedAtMs / 1000)).toBe(payload.iat);
   });
 
   it('gives every token a distinct jti', async () => {
@@ -319,7 +324,7 @@ describe('POST /oauth/token errors (RFC 6749 5.2)', () => {
     }
   });
 
-  it('answers invalid_client for private_key_jwt, which is not available yet', async () => {
+  it('answers invalid_client for a client assertion that is not a JWT', async () => {
     const { status, json } = await postToken({
       ...form(),
       client_id: main.clientId,

@@ -1,12 +1,15 @@
 /**
- * Parses the token endpoint's body into parameters: `application/x-www-form-urlencoded` (the
+ * Parses the body of the OAuth endpoints (token, revocation, introspection) into parameters: `application/x-www-form-urlencoded` (the
  * standard) or `application/json` (Auth0 style). Hand-written form parsing: it is the hot path,
  * and unlike `URLSearchParams` it refuses malformed percent-encoding instead of guessing.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.2
  */
 import { InvalidRequest } from '../http/errors.ts';
 
-/** Parameters of a token request; `resource` may repeat (RFC 8707), every other one may not. */
+/**
+ * Parameters of a request to an OAuth endpoint (token, revocation, introspection); `resource` may
+ * repeat (RFC 8707), every other one may not. Each endpoint reads the ones it knows.
+ */
 export interface TokenParameters {
   grant_type?: string;
   client_id?: string;
@@ -16,6 +19,9 @@ export interface TokenParameters {
   audience?: string;
   resource?: string[];
   scope?: string;
+  /** Revocation (RFC 7009) and introspection (RFC 7662): the token in question. */
+  token?: string;
+  token_type_hint?: string;
 }
 
 type SingleName = Exclude<keyof TokenParameters, 'resource'>;
@@ -30,6 +36,8 @@ const MAX_LENGTH: Readonly<Record<keyof TokenParameters, number>> = {
   audience: 600,
   resource: 600,
   scope: 4096,
+  token: 8192,
+  token_type_hint: 128,
 };
 
 /** Whether `name` is a parameter the endpoint reads; anything else is ignored (RFC 6749 section 3.2). */

@@ -2,9 +2,8 @@
  * `POST /oauth/token`: the client credentials grant.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
  */
-import { Hono, type HonoRequest } from 'hono';
+import { Hono } from 'hono';
 import type { AppEnv } from '../http/app-env.ts';
-import { hasForeignCharset, MAX_BODY_BYTES, parseMediaType, readBodyText } from '../http/body.ts';
 import { createOAuthErrorResponse, toOAuthError } from '../http/error-response.ts';
 import { InvalidRequest, UnsupportedGrantType } from '../http/errors.ts';
 import { createSecuredResponse, withSecurityHeaders } from '../http/security-headers.ts';
@@ -14,10 +13,12 @@ import type { ServerMetrics } from '../observability/metrics.ts';
 import type { AccessTokenIssuer } from './access-token-issuer.ts';
 import type { ClientAuthenticator } from './client-authentication.ts';
 import { parseClientCredentials } from './client-authentication.ts';
-import { parseFormParameters, parseJsonParameters, type TokenParameters } from './token-parameters.ts';
+import { readTokenParameters } from './read-token-parameters.ts';
 
 /** Dependencies of the token routes. */
 export interface TokenRoutesOptions {
+  /** The token endpoint's URL (an accepted `aud` of a client assertion). */
+  endpoint: string;
   authenticator: ClientAuthenticator;
   issuer: AccessTokenIssuer;
   metrics: ServerMetrics;
@@ -36,27 +37,14 @@ const NOT_ALLOWED_BODY = JSON.stringify({
   error_description: 'the token endpoint accepts POST only',
 });
 
-/** Reads the body as token parameters: form (RFC 6749) or JSON (Auth0), UTF-8, at most 16 KiB. */
-async function readTokenParameters(req: HonoRequest): Promise<TokenParameters> {
-  const contentType = req.header('content-type');
-  const type = parseMediaType(contentType);
-  if (type === undefined)
-    throw new InvalidRequest('Content-Type is required: application/x-www-form-urlencoded');
-  if (contentType !== undefined && hasForeignCharset(contentType)) {
-    throw new InvalidRequest('the body must be encoded in UTF-8');
-  }
-  if (type === 'application/x-www-form-urlencoded')
-    return parseFormParameters(await readBodyText(req, MAX_BODY_BYTES));
-  if (type === 'application/json') return parseJsonParameters(await readBodyText(req, MAX_BODY_BYTES));
-  throw new InvalidRequest('Content-Type must be application/x-www-form-urlencoded or application/json');
-}
-
 /** Creates the `/oauth/token` routes. */
 export function createTokenRoutes(opts: TokenRoutesOptions): Hono<AppEnv> {
-  const { authenticator, issuer, metrics, logger } = opts;
+  const { endpoint, authenticator, issuer, metrics, logger } = opts;
   const app = new Hono<AppEnv>();
 
   app.post('/oauth/token', async (c) => {
+    // Before any store read: see AccessTokenIssuer.issue.
+    const issuedAtMs = Date.now();
     try {
       const params = await readTokenParameters(c.req);
       if (params.grant_type === undefined) throw new InvalidRequest('grant_type is required');
@@ -64,9 +52,9 @@ export function createTokenRoutes(opts: TokenRoutesOptions): Hono<AppEnv> {
         throw new UnsupportedGrantType('only grant_type=client_credentials is supported');
       }
       const credentials = parseClientCredentials(c.req.header('authorization'), params);
-      const client = await authenticator.authenticate(credentials);
+      const client = await authenticator.authenticate(credentials, { endpoint });
       c.set('clientId', client.clientId);
-      const issued = await issuer.issue(client, params);
+      const issued = await issuer.issue(client, params, issuedAtMs);
       metrics.tokensIssued.inc({ client_id: client.clientId, audience: issued.audience });
       return createSecuredResponse(JSON.stringify(issued.response), 200, TOKEN_HEADERS);
     } catch (err) {

@@ -30,9 +30,15 @@ import {
   formatResourceServerTable,
   parseResourceServer,
 } from './resource-server.ts';
+import { assertRoutePolicy, collectRouteFlags, type RouteFlag, readRoutesFile } from './route-flags.ts';
 import { applyScopeChanges, hasScopeChanges } from './scope-changes.ts';
 
-interface CreateFlags extends ConnectionFlags {
+interface RouteFlags {
+  route?: RouteFlag[];
+  routesFile?: string;
+}
+
+interface CreateFlags extends ConnectionFlags, RouteFlags {
   identifier: string;
   name: string;
   scope?: ScopeDefinition[];
@@ -41,7 +47,8 @@ interface CreateFlags extends ConnectionFlags {
   json?: boolean;
 }
 
-interface UpdateFlags extends ConnectionFlags {
+interface UpdateFlags extends ConnectionFlags, RouteFlags {
+  clearRoutes?: boolean;
   name?: string;
   scope?: ScopeDefinition[];
   addScope?: ScopeDefinition[];
@@ -72,6 +79,23 @@ const tokenLifetimeOption = () =>
     'lifetime of its access tokens, 1 to 86400 (default 3600)',
   ).argParser(parseTokenLifetime);
 
+const ROUTE_HELP =
+  'a route of the live route policy: "METHOD PATH [SCOPE ...]", e.g. "GET /contacts/{id} read:contacts"; ' +
+  'METHOD may be *, {name} matches one path segment, a trailing * any rest; repeat for more';
+
+const routeOption = () => new Option('--route <route>', ROUTE_HELP).argParser(collectRouteFlags);
+const routesFileOption = () =>
+  new Option('--routes-file <file>', 'the route policy from a JSON file: {"routes": [...]}').conflicts(
+    'route',
+  );
+
+/** The routes the flags give: a file, or the `--route` list; undefined when neither is given. */
+async function readRouteFlags(flags: RouteFlags): Promise<RouteFlag[] | undefined> {
+  if (flags.routesFile !== undefined) return readRoutesFile(flags.routesFile);
+  if (flags.route !== undefined) return assertRoutePolicy(flags.route, '--route');
+  return undefined;
+}
+
 function addCreate(apis: Command, context: CliContext): void {
   const command = apis
     .command('create')
@@ -84,7 +108,9 @@ function addCreate(apis: Command, context: CliContext): void {
     .addOption(new Option('--name <name>', 'display name').argParser(parseText).makeOptionMandatory())
     .addOption(new Option('--scope <scope>', SCOPE_HELP).argParser(collectScopeDefinitions))
     .addOption(tokenLifetimeOption())
-    .addOption(signingAlgOption());
+    .addOption(signingAlgOption())
+    .addOption(routeOption())
+    .addOption(routesFileOption());
   addJsonOption(command);
   addConnectionOptions(command);
   command.addHelpText(
@@ -94,7 +120,9 @@ Examples:
   $ gatehouse apis create --identifier https://contacts.example --name Contacts \\
       --scope read:contacts="Read contacts" --scope write:contacts="Change contacts"
   $ gatehouse apis create --identifier https://billing.example --name Billing \\
-      --token-lifetime 600 --signing-alg ES256 --json`,
+      --token-lifetime 600 --signing-alg ES256 --json
+  $ gatehouse apis create --identifier https://contacts.example --name Contacts \\
+      --scope read:contacts --route "GET /contacts/{id} read:contacts"`,
   );
   command.action(async (flags: CreateFlags) => {
     const client = await openManagementApi(context, flags);
@@ -105,6 +133,8 @@ Examples:
     };
     if (flags.tokenLifetime !== undefined) body.token_lifetime = flags.tokenLifetime;
     if (flags.signingAlg !== undefined) body.signing_alg = flags.signingAlg;
+    const routes = await readRouteFlags(flags);
+    if (routes !== undefined) body.routes = routes;
     const answer = await client.post('resource-servers', body);
     if (flags.json) return writeJson(context.writer, answer);
     const api = parseResourceServer(answer);
@@ -166,7 +196,7 @@ function addUpdate(apis: Command, context: CliContext): void {
   const command = apis
     .command('update')
     .description(
-      "change an API's name, scopes, signing algorithm or token lifetime (its identifier is fixed)",
+      "change an API's name, scopes, signing algorithm, token lifetime or route policy (its identifier is fixed)",
     )
     .argument('<api>', 'the API id or its identifier')
     .addOption(new Option('--name <name>', 'new display name').argParser(parseText))
@@ -181,18 +211,34 @@ function addUpdate(apis: Command, context: CliContext): void {
     )
     .addOption(new Option('--remove-scope <name>', 'remove a scope; repeatable').argParser(collectScopeNames))
     .addOption(tokenLifetimeOption())
-    .addOption(signingAlgOption());
+    .addOption(signingAlgOption())
+    .addOption(
+      new Option('--route <route>', `replace the route policy: ${ROUTE_HELP}`).argParser(collectRouteFlags),
+    )
+    .addOption(routesFileOption())
+    .addOption(
+      new Option(
+        '--clear-routes',
+        'remove the route policy (authorizers following it then deny every route)',
+      ).conflicts(['route', 'routesFile']),
+    );
   addJsonOption(command);
   addConnectionOptions(command);
   command.addHelpText(
     'after',
     `
 Only the flags given change; grants that use a removed scope keep it until you update them.
+--route and --routes-file replace the whole route policy; authorizers that follow the server's
+policy apply it within GATEHOUSE_SYNC_SECONDS, without a restart.
 
 Examples:
   $ gatehouse apis update https://contacts.example --add-scope delete:contacts="Delete contacts"
   $ gatehouse apis update https://contacts.example --remove-scope delete:contacts
-  $ gatehouse apis update https://contacts.example --token-lifetime 900 --name "Contacts v2"`,
+  $ gatehouse apis update https://contacts.example --token-lifetime 900 --name "Contacts v2"
+  $ gatehouse apis update https://contacts.example --routes-file policy.json
+  $ gatehouse apis update https://contacts.example \\
+      --route "GET /contacts read:contacts" --route "GET /contacts/{id} read:contacts" \\
+      --route "* /contacts/* write:contacts"`,
   );
   command.action(async (reference: string, flags: UpdateFlags) => {
     const changes = { replace: flags.scope, add: flags.addScope, remove: flags.removeScope };
@@ -200,9 +246,12 @@ Examples:
     if (flags.name !== undefined) body.name = flags.name;
     if (flags.tokenLifetime !== undefined) body.token_lifetime = flags.tokenLifetime;
     if (flags.signingAlg !== undefined) body.signing_alg = flags.signingAlg;
+    const routes = await readRouteFlags(flags);
+    if (routes !== undefined) body.routes = routes;
+    if (flags.clearRoutes) body.routes = null;
     if (Object.keys(body).length === 0 && !hasScopeChanges(changes)) {
       throw new CliUsageError(
-        'nothing to update: give --name, --scope, --add-scope, --remove-scope, --token-lifetime or --signing-alg',
+        'nothing to update: give --name, --scope, --add-scope, --remove-scope, --token-lifetime, --signing-alg, --route, --routes-file or --clear-routes',
       );
     }
     const client = await openManagementApi(context, flags);
@@ -235,7 +284,7 @@ function addDelete(apis: Command, context: CliContext): void {
   command.addHelpText(
     'after',
     `
-Tokens already issued for the API stay valid until they expire.
+Tokens the deleted grants' clients hold for the API are revoked (cut off) as well.
 
 Examples:
   $ gatehouse apis delete https://contacts.example

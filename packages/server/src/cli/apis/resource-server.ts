@@ -10,6 +10,13 @@ import { type Column, formatTable, indent } from '../output/table.ts';
 
 const ScopeSchema = z.looseObject({ value: z.string(), description: z.string().optional() });
 
+const RouteSchema = z.looseObject({
+  method: z.string(),
+  path: z.string(),
+  scopes: z.array(z.string()),
+});
+type Route = z.infer<typeof RouteSchema>;
+
 const ResourceServerSchema = z.looseObject({
   id: z.string(),
   identifier: z.string(),
@@ -17,6 +24,7 @@ const ResourceServerSchema = z.looseObject({
   scopes: z.array(ScopeSchema).optional(),
   signing_alg: z.string().optional(),
   token_lifetime: z.number().optional(),
+  routes: z.array(RouteSchema).nullable().optional(),
   is_system: z.boolean().optional(),
 });
 
@@ -45,24 +53,44 @@ export function formatResourceServerTable(apis: readonly ResourceServer[]): stri
   return formatTable(COLUMNS, apis);
 }
 
-/** The `apis get|create|update` view: fields, then the scopes with their descriptions. */
+/** The `apis get|create|update` view: fields, the scopes with their descriptions, then the route policy. */
 export function formatResourceServerDetails(api: ResourceServer): string {
   const fields = formatRecord(api, {
     first: ['id', 'identifier', 'name', 'signing_alg', 'token_lifetime', 'is_system'],
-    omit: ['scopes'],
+    omit: ['scopes', 'routes'],
   });
   const scopes = api.scopes ?? [];
-  if (scopes.length === 0) return `${fields}\n\nScopes: none`;
+  const scopeText =
+    scopes.length === 0
+      ? 'Scopes: none'
+      : `Scopes:\n${indent(
+          formatTable(
+            [
+              { header: 'scope', value: (scope: z.infer<typeof ScopeSchema>) => scope.value },
+              {
+                header: 'description',
+                value: (scope: z.infer<typeof ScopeSchema>) => scope.description,
+                maxWidth: 80,
+              },
+            ],
+            scopes,
+          ),
+        )}`;
+  return `${fields}\n\n${scopeText}\n\n${formatRoutes(api.routes)}`;
+}
+
+/** The route policy section: a table, or a line saying there is none. */
+function formatRoutes(routes: readonly Route[] | null | undefined): string {
+  if (routes === undefined) return 'Routes: -';
+  if (routes === null) return 'Routes: none (authorizers following this API deny every route)';
+  if (routes.length === 0) return 'Routes: an empty policy (every route is denied)';
   const table = formatTable(
     [
-      { header: 'scope', value: (scope: z.infer<typeof ScopeSchema>) => scope.value },
-      {
-        header: 'description',
-        value: (scope: z.infer<typeof ScopeSchema>) => scope.description,
-        maxWidth: 80,
-      },
+      { header: 'method', value: (r: Route) => r.method },
+      { header: 'path', value: (r: Route) => r.path, maxWidth: 80 },
+      { header: 'scopes', value: (r: Route) => (r.scopes.length === 0 ? '(any valid token)' : r.scopes) },
     ],
-    scopes,
+    routes,
   );
-  return `${fields}\n\nScopes:\n${indent(table)}`;
+  return `Routes:\n${indent(table)}`;
 }

@@ -14,6 +14,7 @@ const ClientSchema = z.looseObject({
   description: z.string().optional(),
   app_type: z.string().optional(),
   client_secret: z.string().optional(),
+  previous_secret_expires_at: z.string().nullable().optional(),
   disabled: z.boolean().optional(),
 });
 
@@ -55,5 +56,9 @@ export function formatClientDetails(client: Client): string {
 
 /** The `clients create|rotate-secret` view: the details with the new secret last. */
 export function formatClientWithSecret(client: Client): string {
-  return formatRecord(client, { first: FIRST_FIELDS, last: ['client_secret'] });
+  return formatRecord(client, {
+    first: FIRST_FIELDS,
+    last: ['client_secret'],
+    omit: ['previous_secret_expires_at'],
+  });
 }

@@ -3,7 +3,7 @@
  * through `/api/v2/clients`. Secrets appear once, in the create and rotate answers.
  * @see https://auth0.com/docs/api/management/v2/clients/post-clients
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { type CliContext, openManagementApi } from '../context.ts';
 import { CliUsageError } from '../errors.ts';
 import { addConnectionOptions, type ConnectionFlags } from '../options/connection.ts';
@@ -18,6 +18,7 @@ import { parseOptionalText, parseText } from '../options/parse-flags.ts';
 import { formatPagingFooter, parseListAnswer } from '../output/paging.ts';
 import { formatShownOnceWarning, writeJson } from '../output/writer.ts';
 import { formatClientDetails, formatClientTable, formatClientWithSecret, parseClient } from './client.ts';
+import { createCredentialsCommand } from './credentials-command.ts';
 
 interface CreateFlags extends ConnectionFlags {
   name: string;
@@ -167,7 +168,7 @@ function addDelete(clients: Command, context: CliContext): void {
   command.addHelpText(
     'after',
     `
-Tokens it already holds stay valid until they expire.
+Tokens it already holds are revoked too (authorizers refuse them within GATEHOUSE_SYNC_SECONDS).
 
 Example:
   $ gatehouse clients delete kX3n9QvT2bLw8RzY5mHc7JpD4sFa6GeU`,
@@ -179,28 +180,58 @@ Example:
   });
 }
 
+/** Longest grace period the server accepts: 30 days. */
+const MAX_GRACE_SECONDS = 30 * 86_400;
+
+function parseGrace(text: string): number {
+  const value = Number(text.trim());
+  if (!/^\d{1,8}$/.test(text.trim()) || value > MAX_GRACE_SECONDS) {
+    throw new InvalidArgumentError(
+      `Expected a whole number of seconds from 0 to ${MAX_GRACE_SECONDS} (30 days).`,
+    );
+  }
+  return value;
+}
+
 function addRotateSecret(clients: Command, context: CliContext): void {
   const command = clients
     .command('rotate-secret')
-    .description('give a client a new secret, shown once; the previous secret stops working')
-    .argument('<client-id>', 'the client id');
+    .description(
+      'give a client a new secret, shown once; the previous secret stops working at once, or after --grace',
+    )
+    .argument('<client-id>', 'the client id')
+    .addOption(
+      new Option(
+        '--grace <seconds>',
+        'keep the previous secret working this long, so the client can switch without downtime (default 0)',
+      ).argParser(parseGrace),
+    );
   addJsonOption(command);
   addConnectionOptions(command);
   command.addHelpText(
     'after',
     `
-Example:
+Examples:
   $ gatehouse clients rotate-secret kX3n9QvT2bLw8RzY5mHc7JpD4sFa6GeU
+  $ gatehouse clients rotate-secret kX3n9QvT2bLw8RzY5mHc7JpD4sFa6GeU --grace 3600
   $ gatehouse clients rotate-secret kX3n9QvT2bLw8RzY5mHc7JpD4sFa6GeU --json | jq -r .client_secret`,
   );
-  command.action(async (clientId: string, flags: JsonFlags) => {
+  command.action(async (clientId: string, flags: JsonFlags & { grace?: number }) => {
     const client = await openManagementApi(context, flags);
-    const answer = await client.post(`${clientPath(clientId)}/rotate-secret`);
+    const answer = await client.post(
+      `${clientPath(clientId)}/rotate-secret`,
+      flags.grace === undefined ? {} : { grace_period_seconds: flags.grace },
+    );
     if (flags.json) {
       writeJson(context.writer, answer);
     } else {
+      const rotated = parseClient(answer);
+      const until = rotated.previous_secret_expires_at;
       context.writer.out(
-        `Rotated the secret of client ${clientId}.\n\n${formatClientWithSecret(parseClient(answer))}`,
+        `Rotated the secret of client ${clientId}.\n\n${formatClientWithSecret(rotated)}` +
+          (typeof until === 'string'
+            ? `\n\nThe previous secret keeps working until ${until}.`
+            : '\n\nThe previous secret no longer works.'),
       );
     }
     context.writer.err(formatShownOnceWarning('new client secret'));
@@ -218,5 +249,6 @@ export function createClientsCommand(context: CliContext): Command {
   addUpdate(clients, context);
   addDelete(clients, context);
   addRotateSecret(clients, context);
+  clients.addCommand(createCredentialsCommand(context));
   return clients;
 }

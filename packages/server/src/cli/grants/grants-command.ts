@@ -120,7 +120,7 @@ function addUpdate(grants: Command, context: CliContext): void {
   const command = grants
     .command('update')
     .description(
-      "replace a grant's scopes or token lifetime; a reduced grant applies to the next token the client gets",
+      "replace a grant's scopes or token lifetime; a reduced grant also revokes the tokens issued before it",
     )
     .argument('<grant-id>', 'the grant id (see grants list)')
     .addOption(

@@ -24,6 +24,8 @@ export interface ManagementClient {
   get(path: string, query?: Query): Promise<unknown>;
   post(path: string, body?: unknown): Promise<unknown>;
   patch(path: string, body: unknown): Promise<unknown>;
+  /** PUT without a body (Auth0's `keys/signing/{kid}/revoke`). */
+  put(path: string): Promise<unknown>;
   delete(path: string, query?: Query): Promise<unknown>;
 }
 
@@ -95,6 +97,7 @@ export function createManagementClient(connection: ManagementConnection): Manage
     get: (path, query) => call('GET', path, query),
     post: (path, body) => call('POST', path, undefined, body ?? {}),
     patch: (path, body) => call('PATCH', path, undefined, body),
+    put: (path) => call('PUT', path),
     delete: (path, query) => call('DELETE', path, query),
   };
 }

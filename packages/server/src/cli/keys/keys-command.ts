@@ -1,12 +1,16 @@
 /**
- * `gatehouse keys list`: the server's signing keys (public information only: kid, algorithm,
- * state and times) through `/api/v2/keys/signing`.
+ * `gatehouse keys list|rotate|revoke`: the server's signing keys (public information only: kid,
+ * algorithm, state and times) through `/api/v2/keys/signing`.
  * @see https://auth0.com/docs/api/management/v2/keys/get-signing-keys
+ * @see https://auth0.com/docs/api/management/v2/keys/post-signing-keys
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { z } from 'zod';
 import { type CliContext, openManagementApi } from '../context.ts';
+import { CliResponseError } from '../errors.ts';
 import { addConnectionOptions, type ConnectionFlags } from '../options/connection.ts';
 import { addJsonOption } from '../options/list-options.ts';
+import { SIGNING_ALGS } from '../options/parse-flags.ts';
 import { writeJson } from '../output/writer.ts';
 import { formatSigningKeyTable, parseSigningKeys } from './signing-key.ts';
 
@@ -36,11 +40,80 @@ Examples:
   });
 }
 
+const KidAnswerSchema = z.looseObject({ kid: z.string() });
+
+function parseKidAnswer(json: unknown): string {
+  const parsed = KidAnswerSchema.safeParse(json);
+  if (!parsed.success) throw new CliResponseError('the server answered something that is not a signing key');
+  return parsed.data.kid;
+}
+
+function addRotate(keys: Command, context: CliContext): void {
+  const command = keys
+    .command('rotate')
+    .description(
+      'rotate a signing key: the next key (already published in the JWKS) starts signing, a new next key is published',
+    )
+    .addOption(
+      new Option('--alg <alg>', 'which algorithm’s key to rotate (default RS256)').choices(SIGNING_ALGS),
+    );
+  addJsonOption(command);
+  addConnectionOptions(command);
+  command.addHelpText(
+    'after',
+    `
+Tokens signed by the previous key keep verifying: it stays in the JWKS until they have all
+expired. The server also rotates on its own every GATEHOUSE_KEY_ROTATION_DAYS days when set.
+
+Examples:
+  $ gatehouse keys rotate
+  $ gatehouse keys rotate --alg ES256 --json`,
+  );
+  command.action(async (flags: ConnectionFlags & { alg?: string; json?: boolean }) => {
+    const client = await openManagementApi(context, flags);
+    const answer = await client.post(`keys/signing/rotate${flags.alg ? `?alg=${flags.alg}` : ''}`);
+    if (flags.json) return writeJson(context.writer, answer);
+    const kid = parseKidAnswer(answer);
+    context.writer.out(
+      `Rotated the ${flags.alg ?? 'RS256'} signing key: ${kid} signs from now on; the previous key stays published until its tokens expire.`,
+    );
+  });
+}
+
+function addRevoke(keys: Command, context: CliContext): void {
+  const command = keys
+    .command('revoke')
+    .description('revoke a signing key at once (emergency): every token it signed stops being accepted')
+    .argument('<kid>', 'the key id (see `gatehouse keys list`)');
+  addJsonOption(command);
+  addConnectionOptions(command);
+  command.addHelpText(
+    'after',
+    `
+The key leaves the JWKS and enters the revocation feed, so authorizers refuse its tokens within
+GATEHOUSE_SYNC_SECONDS, even while their JWKS cache still holds it. Revoking the current key first
+rotates to the next one, so the server keeps issuing tokens; clients need new tokens.
+
+Example:
+  $ gatehouse keys revoke 3q2H0d7tQ1bVvWc7jK0xZk9YcA1F5uEo8Yq2mR4sT6w`,
+  );
+  command.action(async (kid: string, flags: ConnectionFlags & { json?: boolean }) => {
+    const client = await openManagementApi(context, flags);
+    const answer = await client.put(`keys/signing/${encodeURIComponent(kid)}/revoke`);
+    if (flags.json) return writeJson(context.writer, answer);
+    context.writer.out(
+      `Revoked signing key ${parseKidAnswer(answer)}; tokens it signed are no longer accepted.`,
+    );
+  });
+}
+
 /** Builds the `keys` command group. */
 export function createKeysCommand(context: CliContext): Command {
   const keys = new Command('keys')
-    .description("inspect the server's token signing keys")
-    .summary('inspect signing keys');
+    .description("inspect, rotate and revoke the server's token signing keys")
+    .summary('manage signing keys');
   addList(keys, context);
+  addRotate(keys, context);
+  addRevoke(keys, context);
   return keys;
 }

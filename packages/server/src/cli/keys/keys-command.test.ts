@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../testing/run-cli.ts';
+import { startTestServer, type TestServer } from '../../testing/start-test-server.ts';
+
+interface Key {
+  kid: string;
+  alg: string;
+  current: boolean;
+  next: boolean;
+  revoked: boolean;
+}
+
+describe('gatehouse keys rotate|revoke', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const keys = async () => JSON.parse((await runCli(server, ['keys', 'list', '--json'])).stdout) as Key[];
+
+  it('rotates to the next key and says so', async () => {
+    const next = (await keys()).find((k) => k.next && k.alg === 'RS256')!;
+    const run = await runCli(server, ['keys', 'rotate']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(
+      `Rotated the RS256 signing key: ${next.kid} signs from now on; the previous key stays published until its tokens expire.`,
+    );
+    expect((await keys()).find((k) => k.kid === next.kid)?.current).toBe(true);
+    const json = await runCli(server, ['keys', 'rotate', '--alg', 'RS256', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ kid: expect.any(String) });
+    expect((await runCli(server, ['keys', 'rotate', '--alg', 'HS256'])).code).toBe(2);
+  });
+
+  it('revokes a key by kid, even the current one, and 404s an unknown one', async () => {
+    const current = (await keys()).find((k) => k.current && k.alg === 'RS256')!;
+    const run = await runCli(server, ['keys', 'revoke', current.kid]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(`Revoked signing key ${current.kid}; tokens it signed are no longer accepted.`);
+    const after = await keys();
+    expect(after.find((k) => k.kid === current.kid)?.revoked).toBe(true);
+    expect(after.filter((k) => k.current && k.alg === 'RS256')).toHaveLength(1);
+    const table = await runCli(server, ['keys', 'list']);
+    expect(table.stdout).toMatch(new RegExp(`${current.kid}\\s+RS256\\s+revoked`));
+    const unknown = await runCli(server, ['keys', 'revoke', 'nosuchkid']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(
+      /404 Not Found: The signing key does not exist \[inexistent_signing_key\]/,
+    );
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * `/api/v2/clients/{id}/credentials`: public keys a client signs its `private_key_jwt` assertions
+ * with (RFC 7523), Auth0's shape. Several may be registered at once, so a client rotates its key
+ * without downtime: add the new one, switch, delete the old one.
+ * @see https://auth0.com/docs/api/management/v2/clients/post-credentials
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
+ */
+import { Hono } from 'hono';
+import { BadRequest, Conflict, NotFound } from '../http/errors.ts';
+import { createRandomAlphanumeric } from '../ids.ts';
+import type { ClientCredentialRecord, ClientRecord, ClientStore } from '../store/store.ts';
+import type { Audit } from './audit.ts';
+import {
+  CredentialKeyError,
+  createClientCredentialSchema,
+  MAX_CLIENT_CREDENTIALS,
+  normaliseCredentialKey,
+  toClientCredentialResponse,
+} from './client-credential-schemas.ts';
+import { CLIENT_ID_PATTERN } from './field-schemas.ts';
+import type { ManagementAuth, ManagementEnv } from './management-auth.ts';
+import { parsePathParam, readBody } from './parse-input.ts';
+
+const CREDENTIAL_ID = /^cred_[A-Za-z0-9]{1,64}$/;
+
+/** Creates the credential routes (mounted under `/api/v2/clients`). */
+export function createClientCredentialRoutes(opts: {
+  store: ClientStore;
+  auth: ManagementAuth;
+  audit: Audit;
+}): Hono<ManagementEnv> {
+  const { store, auth, audit } = opts;
+  const app = new Hono<ManagementEnv>();
+
+  const findClient = async (req: Parameters<typeof parsePathParam>[0]): Promise<ClientRecord> => {
+    const id = parsePathParam(req, 'id', CLIENT_ID_PATTERN, 'a client id');
+    const client = await store.getClient(id);
+    if (client === null) throw new NotFound('inexistent_client', 'The client does not exist');
+    return client;
+  };
+  const findCredential = (client: ClientRecord, req: Parameters<typeof parsePathParam>[0]) => {
+    const id = parsePathParam(req, 'credentialId', CREDENTIAL_ID, 'a credential id');
+    const credential = client.credentials.find((c) => c.id === id && c.credentialType === 'public_key');
+    if (credential === undefined)
+      throw new NotFound('inexistent_credential', 'The credential does not exist');
+    return credential;
+  };
+  const publicKeys = (client: ClientRecord) =>
+    client.credentials.filter((c) => c.credentialType === 'public_key');
+
+  app.get('/:id/credentials', auth.requireScope('read:client_credentials'), async (c) => {
+    const client = await findClient(c.req);
+    return c.json(publicKeys(client).map(toClientCredentialResponse));
+  });
+
+  app.post('/:id/credentials', auth.requireScope('create:client_credentials'), async (c) => {
+    const client = await findClient(c.req);
+    const body = await readBody(c.req, createClientCredentialSchema);
+    if (client.credentials.length >= MAX_CLIENT_CREDENTIALS) {
+      throw new Conflict(
+        'too_many_credentials',
+        `A client holds at most ${MAX_CLIENT_CREDENTIALS} credentials; delete one first`,
+      );
+    }
+    const record: ClientCredentialRecord = {
+      id: `cred_${createRandomAlphanumeric(16)}`,
+      credentialType: 'public_key',
+      name: body.name ?? '',
+      createdAt: Date.now(),
+    };
+    if (body.pem !== undefined) {
+      try {
+        const key = normaliseCredentialKey(body.pem, body.alg);
+        record.pem = key.pem;
+        record.alg = key.alg;
+        if (body.name === undefined) record.name = key.kid;
+      } catch (err) {
+        if (err instanceof CredentialKeyError)
+          throw new BadRequest('invalid_body', `Payload validation error: ${err.message}`);
+        throw err;
+      }
+    } else if (body.jwks_uri !== undefined) {
+      record.jwksUri = body.jwks_uri;
+      if (body.alg !== undefined) record.alg = body.alg;
+      if (body.name === undefined) record.name = new URL(body.jwks_uri).host;
+    }
+    await store.updateClient(client.clientId, { credentials: [...client.credentials, record] });
+    audit('client.credential_created', c.var.caller, {
+      client_id: client.clientId,
+      credential_id: record.id,
+    });
+    return c.json(toClientCredentialResponse(record), 201);
+  });
+
+  app.get('/:id/credentials/:credentialId', auth.requireScope('read:client_credentials'), async (c) => {
+    const client = await findClient(c.req);
+    return c.json(toClientCredentialResponse(findCredential(client, c.req)));
+  });
+
+  app.delete('/:id/credentials/:credentialId', auth.requireScope('delete:client_credentials'), async (c) => {
+    const client = await findClient(c.req);
+    const credential = findCredential(client, c.req);
+    await store.updateClient(client.clientId, {
+      credentials: client.credentials.filter((x) => x.id !== credential.id),
+    });
+    audit('client.credential_deleted', c.var.caller, {
+      client_id: client.clientId,
+      credential_id: credential.id,
+    });
+    return c.body(null, 204);
+  });
+
+  return app;
+}
