@@ -1,0 +1,307 @@
+/**
+ * The serverless gatehouse system as an AWS CDK stack, the same system as deploy/aws/serverless.yml:
+ * the contacts API (REST API, one Lambda per operation, each method behind the gatehouse TOKEN
+ * Lambda authorizer, the contacts table, one least-privilege role per function) and the
+ * authorization server (one Lambda behind an HTTP API, on the gatehouse table, its key-encryption
+ * key and admin credential resolved from Secrets Manager by CloudFormation). The REST API can be
+ * private (reachable only through given VPC interface endpoints).
+ * @see https://docs.aws.amazon.com/cdk/v2/guide/home.html
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  AssetHashType,
+  CfnOutput,
+  DockerImage,
+  Duration,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigatewayv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { KMS_KEK_ENCRYPTION_CONTEXT } from '../../../packages/server/src/keys/kms-kek.ts';
+
+const HANDLERS_DIR = fileURLToPath(new URL('../handlers', import.meta.url));
+const BUNDLER = fileURLToPath(new URL('../bundle-handler.mjs', import.meta.url));
+
+/** Settings of the stack. */
+export interface GatehouseStackProps extends StackProps {
+  /** Names the Secrets Manager secret `gatehouse/<stage>/server` (keys `kek`, `admin_client_id`, `admin_client_secret`). */
+  readonly stage: string;
+  /** The issuer when a custom domain fronts the server; default the HTTP API's own URL. */
+  readonly issuer?: string;
+  readonly contactsAudience?: string;
+  /** API Gateway's authorizer cache per token, in seconds (default 0: ask on every request). */
+  readonly authorizerTtlSeconds?: number;
+  /** `PRIVATE`: the contacts REST API answers only through these VPC interface endpoints. */
+  readonly endpointType?: 'REGIONAL' | 'PRIVATE';
+  readonly vpcEndpointIds?: readonly string[];
+  /**
+   * Protect the key-encryption key with AWS KMS instead of keeping it in Secrets Manager: the KMS
+   * key, and the KEK it wrapped (base64 CiphertextBlob of `aws kms generate-data-key-without-plaintext
+   * --key-spec AES_256 --encryption-context purpose=gatehouse-kek`). The server may only Decrypt, with that context.
+   */
+  readonly kms?: { readonly keyArn: string; readonly wrappedKek: string };
+  /** Bundle the handlers with esbuild (default true); false uses placeholder code, for quick template tests. */
+  readonly bundle?: boolean;
+}
+
+/** The DynamoDB actions each contacts operation makes (see services/contacts/src/store/dynamodb-contact-store.ts). */
+export const CONTACTS_OPERATIONS = [
+  { name: 'list', method: 'GET', path: 'contacts', actions: ['dynamodb:Scan'] },
+  { name: 'get', method: 'GET', path: 'contacts/{id}', actions: ['dynamodb:GetItem'] },
+  { name: 'create', method: 'POST', path: 'contacts', actions: ['dynamodb:PutItem'] },
+  {
+    name: 'update',
+    method: 'PUT',
+    path: 'contacts/{id}',
+    actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+  },
+  {
+    name: 'delete',
+    method: 'DELETE',
+    path: 'contacts/{id}',
+    actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem'],
+  },
+] as const;
+
+/** What the authorization server does on its table; TransactWriteItems needs its items' actions only. */
+export const SERVER_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:DescribeTable',
+];
+
+/** The gatehouse serverless system. */
+export class GatehouseStack extends Stack {
+  readonly contactsApi: apigateway.RestApi;
+  readonly httpApi: apigatewayv2.HttpApi;
+
+  constructor(scope: Construct, id: string, props: GatehouseStackProps) {
+    super(scope, id, props);
+    const code = (name: string): lambda.Code =>
+      props.bundle === false
+        ? lambda.Code.fromInline(
+            `export const handler = async () => { throw new Error('placeholder for ${name}'); };`,
+          )
+        : bundledHandler(name);
+    const fn = (name: string, handlerFile: string, options: Partial<lambda.FunctionProps> = {}) =>
+      new lambda.Function(this, name, {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        code: code(handlerFile),
+        handler: props.bundle === false ? 'index.handler' : `${handlerFile}.handler`,
+        memorySize: 256,
+        timeout: Duration.seconds(10),
+        logGroup: new logs.LogGroup(this, `${name}Logs`, {
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        ...options,
+        environment: { NODE_OPTIONS: '--enable-source-maps', ...options.environment },
+      });
+
+    // Design: services/contacts/src/store/dynamodb-table.ts
+    const contactsTable = new dynamodb.Table(this, 'ContactsTable', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Design: packages/server/src/store/dynamodb-table.ts
+    const gatehouseTable = new dynamodb.Table(this, 'GatehouseTable', {
+      partitionKey: { name: 'PK', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'SK', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of ['GSI1', 'GSI2']) {
+      gatehouseTable.addGlobalSecondaryIndex({
+        indexName: index,
+        partitionKey: { name: `${index}PK`, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: `${index}SK`, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+      });
+    }
+
+    this.httpApi = new apigatewayv2.HttpApi(this, 'AuthorizationServerApi', {
+      description: 'gatehouse authorization server',
+    });
+    const issuer = props.issuer ?? `${this.httpApi.apiEndpoint}/`;
+    const contactsAudience = props.contactsAudience ?? 'https://contacts.gatehouse.local/';
+    const secret = (field: string) =>
+      SecretValue.secretsManager(`gatehouse/${props.stage}/server`, { jsonField: field }).unsafeUnwrap();
+
+    const server = fn('AuthorizationServer', 'authorization-server', {
+      description: 'gatehouse authorization server (tokens, JWKS, discovery, Management API)',
+      memorySize: 1024,
+      timeout: Duration.seconds(15),
+      environment: {
+        GATEHOUSE_ISSUER: issuer,
+        GATEHOUSE_STORE: 'dynamodb',
+        GATEHOUSE_DYNAMODB_TABLE: gatehouseTable.tableName,
+        // Resolved by CloudFormation at deploy time: in neither the app nor the template. With KMS,
+        // only the wrapped key is configured, and KMS unwraps it at each cold start.
+        ...(props.kms
+          ? { GATEHOUSE_KMS_KEY_ID: props.kms.keyArn, GATEHOUSE_KEK_WRAPPED: props.kms.wrappedKek }
+          : { GATEHOUSE_KEK: secret('kek') }),
+        GATEHOUSE_ADMIN_CLIENT_ID: secret('admin_client_id'),
+        GATEHOUSE_ADMIN_CLIENT_SECRET: secret('admin_client_secret'),
+      },
+    });
+    server.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: SERVER_TABLE_ACTIONS,
+        resources: [gatehouseTable.tableArn, `${gatehouseTable.tableArn}/index/*`],
+      }),
+    );
+    if (props.kms) {
+      server.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [props.kms.keyArn],
+          conditions: {
+            StringEquals: { 'kms:EncryptionContext:purpose': KMS_KEK_ENCRYPTION_CONTEXT.purpose },
+          },
+        }),
+      );
+    }
+    // The `$default` route: every path and method goes to the server's own router.
+    new apigatewayv2.HttpRoute(this, 'AuthorizationServerRoute', {
+      httpApi: this.httpApi,
+      routeKey: apigatewayv2.HttpRouteKey.DEFAULT,
+      integration: new HttpLambdaIntegration('AuthorizationServerIntegration', server),
+    });
+
+    const authorizerFn = fn('ContactsAuthorizer', 'contacts-authorizer', {
+      description: 'gatehouse TOKEN authorizer of the contacts API (issuer and audience only; public keys)',
+      environment: { GATEHOUSE_ISSUER: issuer, AUTHORIZER_AUDIENCE: contactsAudience },
+    });
+    const authorizer = new apigateway.TokenAuthorizer(this, 'ContactsAuthorizerToken', {
+      handler: authorizerFn,
+      identitySource: apigateway.IdentitySource.header('Authorization'),
+      resultsCacheTtl: Duration.seconds(props.authorizerTtlSeconds ?? 0),
+    });
+
+    const isPrivate = props.endpointType === 'PRIVATE';
+    if (isPrivate && (props.vpcEndpointIds ?? []).length === 0) {
+      throw new Error(
+        'a PRIVATE contacts API needs vpcEndpointIds: the interface endpoints allowed to reach it',
+      );
+    }
+    this.contactsApi = new apigateway.RestApi(this, 'ContactsApi', {
+      description: 'gatehouse contacts API',
+      deployOptions: { stageName: props.stage },
+      endpointConfiguration: isPrivate
+        ? {
+            types: [apigateway.EndpointType.PRIVATE],
+            vpcEndpoints: (props.vpcEndpointIds ?? []).map((vpcEndpointId, i) =>
+              ec2.InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(
+                this,
+                `ContactsApiVpcEndpoint${i}`,
+                {
+                  vpcEndpointId,
+                  port: 443,
+                },
+              ),
+            ),
+          }
+        : { types: [apigateway.EndpointType.REGIONAL] },
+      ...(isPrivate ? { policy: privateApiPolicy(props.vpcEndpointIds ?? []) } : {}),
+    });
+    this.contactsApi.addGatewayResponse('Unauthorized', {
+      type: apigateway.ResponseType.UNAUTHORIZED,
+      statusCode: '401',
+      responseHeaders: { 'WWW-Authenticate': "'Bearer'" },
+    });
+    this.contactsApi.addGatewayResponse('AccessDenied', {
+      type: apigateway.ResponseType.ACCESS_DENIED,
+      statusCode: '403',
+      responseHeaders: { 'WWW-Authenticate': `'Bearer error="insufficient_scope"'` },
+    });
+
+    const contactsEnvironment = {
+      CONTACTS_STORE: 'dynamodb',
+      CONTACTS_TABLE: contactsTable.tableName,
+      CONTACTS_AUDIENCE: contactsAudience,
+    };
+    for (const operation of CONTACTS_OPERATIONS) {
+      const handler = fn(
+        `Contacts${operation.name[0]?.toUpperCase()}${operation.name.slice(1)}`,
+        `contacts-${operation.name}`,
+        {
+          description: `${operation.method} /${operation.path}`,
+          environment: contactsEnvironment,
+        },
+      );
+      handler.addToRolePolicy(
+        new iam.PolicyStatement({ actions: [...operation.actions], resources: [contactsTable.tableArn] }),
+      );
+      const resource = this.contactsApi.root.resourceForPath(operation.path);
+      resource.addMethod(operation.method, new apigateway.LambdaIntegration(handler), {
+        authorizer,
+        authorizationType: apigateway.AuthorizationType.CUSTOM,
+      });
+    }
+
+    new CfnOutput(this, 'ContactsApiUrl', { value: this.contactsApi.url });
+    new CfnOutput(this, 'AuthorizationServerUrl', { value: this.httpApi.apiEndpoint });
+    new CfnOutput(this, 'Issuer', { value: issuer });
+  }
+}
+
+/** A handler's code, bundled by bundle-handler.mjs with serverless.yml's esbuild settings. */
+function bundledHandler(name: string): lambda.Code {
+  return lambda.Code.fromAsset(HANDLERS_DIR, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Local bundling always succeeds here; the image is only CDK's required fallback. The command
+      // names the handler: CDK keys its bundling cache on these options, and every handler shares
+      // the same source directory, so without it all functions would get the first bundle.
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22-bookworm-slim'),
+      command: ['node', 'bundle-handler.mjs', name, '/asset-output'],
+      local: {
+        tryBundle(outputDir) {
+          execFileSync(process.execPath, [BUNDLER, name, outputDir], { stdio: 'inherit' });
+          return true;
+        },
+      },
+    },
+  });
+}
+
+/** A private API's resource policy: invocations only through the given VPC endpoints. */
+function privateApiPolicy(vpcEndpointIds: readonly string[]): iam.PolicyDocument {
+  return new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        effect: iam.Effect.ALLOW,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+      }),
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+        conditions: { StringNotEquals: { 'aws:SourceVpce': [...vpcEndpointIds] } },
+      }),
+    ],
+  });
+}
