@@ -118,12 +118,32 @@ describe('loadConfig', () => {
     }
   });
 
-  it('says plainly that postgres and dynamodb are not available yet', () => {
-    for (const store of ['postgres', 'dynamodb']) {
-      const err = configError({ GATEHOUSE_STORE: store });
-      expect(err.variable).toBe('GATEHOUSE_STORE');
-      expect(err.message).toMatch(/not available yet/);
-    }
+  it('requires a PostgreSQL URL with the postgres store and refuses any other URL', () => {
+    const missing = configError({ GATEHOUSE_STORE: 'postgres' });
+    expect(missing.variable).toBe('GATEHOUSE_DATABASE_URL');
+    expect(missing.message).toMatch(/required with GATEHOUSE_STORE=postgres/);
+    const wrong = configError({
+      GATEHOUSE_STORE: 'postgres',
+      GATEHOUSE_DATABASE_URL: 'mysql://x@127.0.0.1/db',
+    });
+    expect(wrong.variable).toBe('GATEHOUSE_DATABASE_URL');
+    expect(wrong.message).toMatch(/postgres:\/\//);
+  });
+
+  it('accepts the postgres and dynamodb stores with their settings', () => {
+    const pg = loadConfig({
+      GATEHOUSE_STORE: 'postgres',
+      GATEHOUSE_DATABASE_URL: 'postgres://gatehouse@127.0.0.1:5432/gh',
+    });
+    expect(pg.store).toBe('postgres');
+    expect(pg.databaseUrl).toBe('postgres://gatehouse@127.0.0.1:5432/gh');
+    const ddb = loadConfig({
+      GATEHOUSE_STORE: 'dynamodb',
+      GATEHOUSE_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+    });
+    expect(ddb.store).toBe('dynamodb');
+    expect(ddb.dynamodbTable).toBe('gatehouse');
+    expect(ddb.dynamodbEndpoint).toBe('http://127.0.0.1:8000');
   });
 
   it('never echoes a secret in an error', () => {

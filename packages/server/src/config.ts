@@ -97,6 +97,13 @@ const hostSchema = z
 
 const urlSchema = z.string().refine((v) => URL.canParse(v), 'must be an absolute URL');
 
+const databaseUrlSchema = z
+  .string()
+  .refine(
+    (v) => URL.canParse(v) && /^postgres(ql)?:$/.test(new URL(v).protocol),
+    'must be a postgres:// or postgresql:// URL',
+  );
+
 const syncSecondsSchema = z
   .string()
   .regex(/^\d{1,4}$/, 'must be a whole number of seconds from 1 to 3600')
@@ -135,10 +142,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
   const port = parse('GATEHOUSE_PORT', portSchema, '4000');
   const explicitIssuer = parseOptional('GATEHOUSE_ISSUER', issuerSchema);
   const store = parse('GATEHOUSE_STORE', storeSchema, 'sqlite');
-  if (store !== 'sqlite') {
+  if (store === 'postgres' && get('GATEHOUSE_DATABASE_URL') === undefined) {
     throw new ConfigError(
-      'GATEHOUSE_STORE',
-      `the ${store} store is not available yet in this version; use sqlite (the default)`,
+      'GATEHOUSE_DATABASE_URL',
+      'is required with GATEHOUSE_STORE=postgres, e.g. postgres://gatehouse@127.0.0.1:5432/gatehouse',
     );
   }
   const adminClientId = parseOptional(
@@ -170,7 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     host: parse('GATEHOUSE_HOST', hostSchema, '127.0.0.1'),
     dataDir: path.resolve(get('GATEHOUSE_DATA_DIR') ?? './.gatehouse'),
     store,
-    databaseUrl: parseOptional('GATEHOUSE_DATABASE_URL', urlSchema),
+    databaseUrl: parseOptional('GATEHOUSE_DATABASE_URL', databaseUrlSchema),
     dynamodbTable: parse(
       'GATEHOUSE_DYNAMODB_TABLE',
       z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be 3 to 255 characters of A-Z a-z 0-9 _ . -'),

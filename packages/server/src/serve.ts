@@ -3,23 +3,22 @@
  * keys and the bootstrap admin, and serves `createApp` over node:http with @hono/node-server.
  */
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import type { DestinationStream } from 'pino';
 import { createApp } from './app.ts';
 import { type AdminCredentials, bootstrapServer } from './bootstrap.ts';
-import { ConfigError, type ServerConfig } from './config.ts';
+import type { ServerConfig } from './config.ts';
 import { createSecretHasher } from './keys/client-secret.ts';
 import { loadKek } from './keys/kek.ts';
 import { startKeyMaintenance } from './keys/key-maintenance.ts';
 import { createKeyRing } from './keys/key-ring.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
-import { createSqliteStore } from './store/sqlite-store.ts';
+import { openStore as openConfiguredStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 
 /** File name of the SQLite database inside the data directory. */
-export const SQLITE_FILE_NAME = 'gatehouse.db';
+export { SQLITE_FILE_NAME } from './store/open-store.ts';
 
 /** How long `close()` lets requests in flight finish before cutting connections. */
 const DRAIN_TIMEOUT_MS = 5000;
@@ -58,9 +57,6 @@ export async function startServer(
   config: ServerConfig,
   opts: StartServerOptions = {},
 ): Promise<RunningServer> {
-  if (config.store !== 'sqlite') {
-    throw new ConfigError('GATEHOUSE_STORE', `the ${config.store} store is not available yet; use sqlite`);
-  }
   const logger = opts.logger ?? createLogger({ level: config.logLevel, destination: opts.logDestination });
 
   // Listen first: with port 0 the issuer depends on the port the OS picks. Until the app is ready,
@@ -79,7 +75,9 @@ export async function startServer(
 
   let store: Store | undefined;
   try {
-    store = createSqliteStore({ file: join(config.dataDir, SQLITE_FILE_NAME) });
+    store = await openConfiguredStore(config, (err) =>
+      logger.warn({ err: err.message }, 'store connection error'),
+    );
     await store.migrate();
     const kek = await loadKek({ dataDir: config.dataDir, kekEnv: config.kek });
     const keyRing = createKeyRing({ store, kek });
