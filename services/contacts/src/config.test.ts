@@ -14,6 +14,8 @@ describe('contacts configuration', () => {
       table: 'contacts',
       dynamodbEndpoint: undefined,
       logLevel: 'info',
+      policy: 'code',
+      syncSeconds: 10,
     });
     expect(config.dataDir).toMatch(/\.contacts$/);
   });
@@ -28,8 +30,12 @@ describe('contacts configuration', () => {
       CONTACTS_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
       CONTACTS_DATA_DIR: '/var/lib/contacts',
       AWS_REGION: 'eu-west-1',
+      CONTACTS_POLICY: 'remote',
+      GATEHOUSE_SYNC_SECONDS: '2',
     });
     expect(config).toMatchObject({
+      policy: 'remote',
+      syncSeconds: 2,
       port: 0,
       issuer: 'https://auth.example.com/',
       audience: 'urn:contacts',
@@ -50,6 +56,8 @@ describe('contacts configuration', () => {
       ['CONTACTS_TABLE', 'a'],
       ['CONTACTS_DYNAMODB_ENDPOINT', 'not a url'],
       ['CONTACTS_AUDIENCE', 'has space'],
+      ['CONTACTS_POLICY', 'file'],
+      ['GATEHOUSE_SYNC_SECONDS', '0'],
     ];
     for (const [variable, value] of cases) {
       expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);

@@ -47,6 +47,13 @@ export interface ContactsConfig {
   /** Whether `AWS_ACCESS_KEY_ID` or `AWS_PROFILE` is set (else a DynamoDB Local endpoint gets placeholder credentials). */
   awsCredentialsInEnv: boolean;
   logLevel: ContactsLogLevel;
+  /**
+   * `CONTACTS_POLICY`: `code` (default) guards the routes with `CONTACTS_ROUTE_POLICY`; `remote`
+   * follows the contacts API's `routes` on the authorization server, live (docs/feeds.md).
+   */
+  policy: 'code' | 'remote';
+  /** `GATEHOUSE_SYNC_SECONDS` (default 10): how often keys, the deny-list and a remote policy are refreshed. */
+  syncSeconds: number;
 }
 
 const portSchema = z
@@ -81,12 +88,21 @@ const urlSchema = z
 
 const regionSchema = z.string().regex(/^[a-z0-9-]{2,32}$/, 'must be an AWS region such as eu-west-1');
 
+const policySchema = z.enum(['code', 'remote'], { error: 'must be code or remote' });
+
+const syncSecondsSchema = z
+  .string()
+  .regex(/^\d{1,4}$/, 'must be a whole number of seconds from 1 to 3600')
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= 3600, 'must be a whole number of seconds from 1 to 3600');
+
 const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
   error: 'must be one of fatal, error, warn, info, debug, trace, silent',
 });
 
 /**
- * Reads and validates the `CONTACTS_*` variables (and `GATEHOUSE_ISSUER`, `AWS_REGION`). Empty
+ * Reads and validates the `CONTACTS_*` variables (and `GATEHOUSE_ISSUER`, `GATEHOUSE_SYNC_SECONDS`,
+ * `AWS_REGION`). Empty
  * values count as unset.
  * @throws ConfigError naming the first bad variable.
  */
@@ -117,5 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ContactsConfig
     awsRegion: parseOptional('AWS_REGION', regionSchema),
     awsCredentialsInEnv: get('AWS_ACCESS_KEY_ID') !== undefined || get('AWS_PROFILE') !== undefined,
     logLevel: parse('CONTACTS_LOG_LEVEL', logLevelSchema, 'info'),
+    policy: parse('CONTACTS_POLICY', policySchema, 'code'),
+    syncSeconds: parse('GATEHOUSE_SYNC_SECONDS', syncSecondsSchema, '10'),
   };
 }

@@ -11,11 +11,13 @@ import {
   ConfigurationError,
   InsufficientScope,
   InvalidRequest,
+  PolicyUnavailable,
   RouteNotAllowed,
   TokenMalformed,
   VerificationUnavailable,
 } from '../errors/errors.ts';
 import { type AuthorizerLogger, silentLogger } from '../logging/logger.ts';
+import { followFeed } from '../sync/load-feeds.ts';
 import {
   createVerifier,
   type VerifiedToken,
@@ -24,13 +26,16 @@ import {
 } from '../verifier/create-verifier.ts';
 import { isB64Token, MALFORMED_HEADER, parseBearerHeader } from './bearer-header.ts';
 
-/** A source of the current policy, for policies that change at run time (issue 6's remote policy). */
+/** A source of the current policy, for policies that change at run time; undefined: none known (503). */
 export interface RoutePolicySource {
-  current(): CompiledRoutePolicy;
+  current(): CompiledRoutePolicy | undefined;
 }
 
-/** A route policy as code, a compiled one, or a live source. */
-export type RoutePolicyInput = RoutePolicy | CompiledRoutePolicy | RoutePolicySource;
+/**
+ * A route policy as code, a compiled one, a live source, or `'remote'`: the API's `routes` on the
+ * server, followed through `GET /feeds/policy?audience=` (docs/feeds.md).
+ */
+export type RoutePolicyInput = RoutePolicy | CompiledRoutePolicy | RoutePolicySource | 'remote';
 
 /** What the handler behind the authorizer learns about the caller. */
 export type AuthContext = VerifiedToken;
@@ -55,6 +60,8 @@ export interface AuthorizerSettings {
   readonly policy: RoutePolicyInput;
   /** `realm` of `WWW-Authenticate` challenges (default `gatehouse`; null leaves it out). */
   readonly realm?: string | null | undefined;
+  /** With `policy: 'remote'`: the policy feed URL (default: discovery, else `${issuer}feeds/policy`). */
+  readonly policyFeed?: string | undefined;
   readonly logger?: AuthorizerLogger | undefined;
 }
 
@@ -66,10 +73,12 @@ export interface Authorizer {
   authorize(request: AuthorizeRequest): Promise<AuthorizeResult>;
   /** `realm` of its challenges, for `toBearerResponse(error, authorizer)`. */
   readonly realm: string | undefined;
-  /** The current compiled policy. */
-  policy(): CompiledRoutePolicy;
+  /** The current compiled policy; undefined while a remote policy is not known. */
+  policy(): CompiledRoutePolicy | undefined;
   readonly verifier: Verifier;
-  /** Stops background work (JWKS refresh), also of a verifier it created. */
+  /** Fetches keys, the revocation feed and a remote policy now (call at start to warm up); rejects when one fails. */
+  refresh(): Promise<void>;
+  /** Stops background work (JWKS and feed timers), also of a verifier it created. */
   close(): void;
 }
 
@@ -81,14 +90,25 @@ function isSource(policy: RoutePolicyInput): policy is RoutePolicySource {
   return typeof (policy as RoutePolicySource).current === 'function';
 }
 
-/** Turns any accepted policy form into a function returning the current compiled policy. */
-export function createPolicyGetter(policy: RoutePolicyInput | undefined): () => CompiledRoutePolicy {
+/** Turns a policy given in code, compiled or as a source into a function returning the current one. */
+export function createPolicyGetter(
+  policy: Exclude<RoutePolicyInput, 'remote'> | undefined,
+): () => CompiledRoutePolicy | undefined {
   if (!policy) {
     throw new ConfigurationError('policy is required');
   }
   if (isSource(policy)) return () => policy.current();
   const compiled = isCompiled(policy) ? policy : compileRoutePolicy(parseRoutePolicy(policy));
   return () => compiled;
+}
+
+/** Follows the policy of the verifier's API on the server, with the verifier's feed context. */
+function followRemotePolicy(verifier: Verifier, url: string | undefined) {
+  const audience = verifier.audience;
+  if (typeof audience !== 'string')
+    throw new ConfigurationError("policy 'remote' needs exactly one audience");
+  const compile = (routes: unknown) => compileRoutePolicy(parseRoutePolicy({ routes }, 'policy feed'));
+  return followFeed((module) => module.createRemotePolicy({ ...verifier.feeds, audience, url, compile }));
 }
 
 /**
@@ -101,7 +121,11 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
   const logger = options.logger ?? silentLogger;
   const ownsVerifier = !('verifier' in options);
   const verifier = 'verifier' in options ? options.verifier : createVerifier({ ...options, logger });
-  const currentPolicy = createPolicyGetter(options.policy);
+  // a remote policy: until its code is loaded and it is fetched, requests wait for it
+  const remote = options.policy === 'remote' ? followRemotePolicy(verifier, options.policyFeed) : undefined;
+  const currentPolicy =
+    options.policy === 'remote' ? () => remote?.get()?.current() : createPolicyGetter(options.policy);
+  const now = verifier.feeds.now;
   const realm = options.realm === null ? undefined : (options.realm ?? 'gatehouse');
 
   function deny(error: unknown, request: AuthorizeRequest, auth?: AuthContext): AuthorizeResult {
@@ -134,7 +158,9 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     if (typeof method !== 'string' || method === '' || typeof path !== 'string' || path === '') {
       return deny(new InvalidRequest('Unknown original method or path'), request, auth);
     }
-    const matched = currentPolicy().match(method, path);
+    const policy = currentPolicy();
+    if (policy === undefined) return deny(new PolicyUnavailable(), request, auth);
+    const matched = policy.match(method, path);
     if (!matched.ok) {
       const error =
         matched.reason === 'invalid-path'
@@ -158,18 +184,23 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
       } catch (error) {
         return Promise.resolve(refuse(error, request, token));
       }
-      // the common case needs no key fetch: decide without a promise chain
-      if (auth !== undefined) return Promise.resolve(decide(auth, request));
+      // the common case needs no fetch: decide without a promise chain
+      const policyReady = remote === undefined || remote.isReady(now());
+      if (auth !== undefined && policyReady) return Promise.resolve(decide(auth, request));
       const bearer = token;
-      return verifier.verify(bearer).then(
-        (verified) => decide(verified, request),
+      return Promise.all([verifier.verify(bearer), policyReady || remote?.whenReady()]).then(
+        ([verified]) => decide(verified, request),
         (error: unknown) => refuse(error, request, bearer),
       );
     },
     realm,
     policy: currentPolicy,
     verifier,
+    async refresh() {
+      await Promise.all([verifier.refresh(), remote?.refresh()]);
+    },
     close() {
+      remote?.close();
       if (ownsVerifier) verifier.close();
     },
   };

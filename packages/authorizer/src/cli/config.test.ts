@@ -11,6 +11,7 @@ describe('readForwardAuthConfig', () => {
       port: 4002,
       host: '0.0.0.0',
       policy: 'policy.json',
+      syncSeconds: 10,
       issuerProfile: 'gatehouse',
       envoyPrefix: '/envoy',
     });
@@ -24,6 +25,15 @@ describe('readForwardAuthConfig', () => {
     expect(config).toMatchObject({ issuer: 'https://id.example/', port: 8080, audience: 'api' });
   });
 
+  it('takes remote as the policy and the sync interval from GATEHOUSE_SYNC_SECONDS or --sync-seconds', () => {
+    expect(
+      readForwardAuthConfig({}, { ...env, AUTHORIZER_POLICY: 'remote', GATEHOUSE_SYNC_SECONDS: '3' }),
+    ).toMatchObject({ policy: 'remote', syncSeconds: 3 });
+    expect(
+      readForwardAuthConfig({ 'sync-seconds': '7' }, { ...env, GATEHOUSE_SYNC_SECONDS: '3' }).syncSeconds,
+    ).toBe(7);
+  });
+
   it.each([
     [{ AUTHORIZER_POLICY: 'p.json' }, 'AUTHORIZER_AUDIENCE is required'],
     [{ AUTHORIZER_AUDIENCE: 'api' }, 'AUTHORIZER_POLICY is required'],
@@ -31,7 +41,8 @@ describe('readForwardAuthConfig', () => {
     [{ ...env, AUTHORIZER_PORT: '70000' }, 'AUTHORIZER_PORT must be a port number'],
     [{ ...env, GATEHOUSE_ISSUER: 'localhost:4000' }, 'GATEHOUSE_ISSUER must be an http(s) URL'],
     [{ ...env, AUTHORIZER_ISSUER_PROFILE: 'okta' }, 'AUTHORIZER_ISSUER_PROFILE must be one of'],
-    [{ ...env, AUTHORIZER_POLICY: 'remote' }, '"remote" (following the server) is not supported yet'],
+    [{ ...env, GATEHOUSE_SYNC_SECONDS: '0' }, 'GATEHOUSE_SYNC_SECONDS must be whole seconds'],
+    [{ ...env, GATEHOUSE_SYNC_SECONDS: 'soon' }, 'GATEHOUSE_SYNC_SECONDS must be whole seconds'],
   ])('fails with a message naming the variable (%#)', (vars, message) => {
     expect(() => readForwardAuthConfig({}, vars)).toThrow(ConfigError);
     expect(() => readForwardAuthConfig({}, vars)).toThrow(message);

@@ -10,8 +10,10 @@ export interface ForwardAuthConfig {
   readonly audience: string;
   readonly port: number;
   readonly host: string;
-  /** A policy file path; `remote` is refused until the server feeds policies (issue 6). */
+  /** A policy file path, or `remote`: the API's `routes` on the server, followed live. */
   readonly policy: string;
+  /** `GATEHOUSE_SYNC_SECONDS`: how often keys, the deny-list and a remote policy are refreshed. */
+  readonly syncSeconds: number;
   readonly issuerProfile: 'gatehouse' | 'auth0' | 'cognito' | 'keycloak' | 'generic';
   readonly jwksUri?: string | undefined;
   readonly envoyPrefix: string;
@@ -27,6 +29,7 @@ export interface ForwardAuthFlags {
   readonly 'issuer-profile'?: string | undefined;
   readonly 'jwks-uri'?: string | undefined;
   readonly 'envoy-prefix'?: string | undefined;
+  readonly 'sync-seconds'?: string | undefined;
 }
 
 /** Raised for a configuration that cannot start; the message names the flag and the variable. */
@@ -63,10 +66,14 @@ const schema = z.object({
     .min(
       1,
       '--policy / AUTHORIZER_POLICY is required: a route policy JSON file (unmatched routes are denied)',
-    )
+    ),
+  syncSeconds: z
+    .string()
+    .regex(/^\d{1,4}$/, '--sync-seconds / GATEHOUSE_SYNC_SECONDS must be whole seconds from 1 to 3600')
+    .transform(Number)
     .refine(
-      (policy) => policy !== 'remote',
-      '--policy / AUTHORIZER_POLICY "remote" (following the server) is not supported yet; give a policy file',
+      (n) => n >= 1 && n <= 3600,
+      '--sync-seconds / GATEHOUSE_SYNC_SECONDS must be whole seconds from 1 to 3600',
     ),
   issuerProfile: z.enum(['gatehouse', 'auth0', 'cognito', 'keycloak', 'generic'], {
     error:
@@ -83,7 +90,7 @@ const schema = z.object({
 
 /**
  * Reads the forward-auth configuration: each flag, else its variable (`GATEHOUSE_ISSUER`,
- * `AUTHORIZER_AUDIENCE`, `AUTHORIZER_PORT`, `AUTHORIZER_HOST`, `AUTHORIZER_POLICY`,
+ * `AUTHORIZER_AUDIENCE`, `AUTHORIZER_PORT`, `AUTHORIZER_HOST`, `AUTHORIZER_POLICY`, `GATEHOUSE_SYNC_SECONDS`,
  * `AUTHORIZER_ISSUER_PROFILE`, `AUTHORIZER_JWKS_URI`, `AUTHORIZER_ENVOY_PREFIX`), else the default.
  * Throws {@link ConfigError} with every problem found.
  */
@@ -98,6 +105,7 @@ export function readForwardAuthConfig(
     port: pick(flags.port, 'AUTHORIZER_PORT') ?? '4002',
     host: pick(flags.host, 'AUTHORIZER_HOST') ?? '0.0.0.0',
     policy: pick(flags.policy, 'AUTHORIZER_POLICY'),
+    syncSeconds: pick(flags['sync-seconds'], 'GATEHOUSE_SYNC_SECONDS') ?? '10',
     issuerProfile: pick(flags['issuer-profile'], 'AUTHORIZER_ISSUER_PROFILE') ?? 'gatehouse',
     jwksUri: pick(flags['jwks-uri'], 'AUTHORIZER_JWKS_URI'),
     envoyPrefix: pick(flags['envoy-prefix'], 'AUTHORIZER_ENVOY_PREFIX') ?? '/envoy',

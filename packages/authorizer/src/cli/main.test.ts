@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { contactsPolicy } from '../testing/adapter-contract.ts';
 import { startTestIssuer, type TestIssuer } from '../testing/test-issuer.ts';
 
@@ -21,6 +21,19 @@ function finish(child: ChildProcess): Promise<{ code: number | null; stderr: str
     stderr += chunk.toString();
   });
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+}
+
+/** The port the forward-auth server logs once it listens. */
+function listeningPort(child: ChildProcess): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let seen = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /"port":(\d+)/.exec(seen);
+      if (match) resolve(Number(match[1]));
+    });
+    child.on('exit', () => reject(new Error(seen)));
+  });
 }
 
 let idp: TestIssuer;
@@ -48,15 +61,7 @@ describe('gatehouse-authorizer forward-auth', () => {
     });
     const done = finish(child);
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let seen = '';
-        child.stderr?.on('data', (chunk: Buffer) => {
-          seen += chunk.toString();
-          const match = /"port":(\d+)/.exec(seen);
-          if (match) resolve(Number(match[1]));
-        });
-        child.on('exit', () => reject(new Error(seen)));
-      });
+      const port = await listeningPort(child);
       const res = await fetch(`http://127.0.0.1:${port}/nginx`, {
         headers: {
           'x-original-method': 'GET',
@@ -74,9 +79,42 @@ describe('gatehouse-authorizer forward-auth', () => {
     expect(stderr).not.toMatch(/eyJ/); // no token in the logs
   });
 
+  it('follows the remote route policy with --policy remote, applying a change without a restart', async () => {
+    idp.feeds.setPolicy([{ method: 'GET', path: '/contacts', scopes: ['read:contacts'] }]);
+    const child = run(
+      ['forward-auth', '--host', '127.0.0.1', '--port', '0', '--policy', 'remote', '--sync-seconds', '1'],
+      {
+        GATEHOUSE_ISSUER: idp.issuer,
+        AUTHORIZER_AUDIENCE: idp.audience,
+      },
+    );
+    const done = finish(child);
+    try {
+      const port = await listeningPort(child);
+      const token = await idp.mint({ scope: 'read:contacts' });
+      const check = async () =>
+        (
+          await fetch(`http://127.0.0.1:${port}/nginx`, {
+            headers: {
+              'x-original-method': 'GET',
+              'x-original-uri': '/contacts',
+              authorization: `Bearer ${token}`,
+            },
+          })
+        ).status;
+      expect(await check()).toBe(200);
+      idp.feeds.setPolicy([{ method: 'GET', path: '/contacts', scopes: ['write:contacts'] }]);
+      await vi.waitFor(async () => expect(await check()).toBe(403), { timeout: 5000, interval: 100 });
+    } finally {
+      child.kill('SIGTERM');
+      idp.feeds.setPolicy(null);
+    }
+    expect((await done).code).toBe(0);
+  });
+
   it.each<[string[], Record<string, string>, string]>([
     [[], { AUTHORIZER_POLICY: 'x.json' }, 'AUTHORIZER_AUDIENCE is required'],
-    [['--policy', 'remote'], { AUTHORIZER_AUDIENCE: 'api' }, 'not supported yet'],
+    [['--sync-seconds', '0'], { AUTHORIZER_AUDIENCE: 'api' }, 'GATEHOUSE_SYNC_SECONDS must be whole seconds'],
     [
       ['--issuer-profile', 'auth0'],
       { AUTHORIZER_AUDIENCE: 'api', AUTHORIZER_POLICY: 'POLICY' },

@@ -21,7 +21,10 @@ Verifies bearer tokens for a reverse proxy and checks the route policy.
 Options (environment fallback in brackets):
   --issuer <url>            token issuer [GATEHOUSE_ISSUER, default http://localhost:4000/]
   --audience <id>           API identifier tokens must name [AUTHORIZER_AUDIENCE, required]
-  --policy <file|remote>    route policy JSON file [AUTHORIZER_POLICY, required]
+  --policy <file|remote>    route policy JSON file, or remote: the API's routes on the
+                            server, followed live [AUTHORIZER_POLICY, required]
+  --sync-seconds <n>        how often keys, deny-list and remote policy are refreshed
+                            [GATEHOUSE_SYNC_SECONDS, default 10]
   --port <n>                listen port [AUTHORIZER_PORT, default 4002]
   --host <addr>             listen address [AUTHORIZER_HOST, default 0.0.0.0]
   --issuer-profile <name>   gatehouse|auth0|cognito|keycloak|generic [AUTHORIZER_ISSUER_PROFILE]
@@ -41,6 +44,7 @@ async function forwardAuth(args: string[]): Promise<void> {
       'issuer-profile': { type: 'string' },
       'jwks-uri': { type: 'string' },
       'envoy-prefix': { type: 'string' },
+      'sync-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -53,17 +57,18 @@ async function forwardAuth(args: string[]): Promise<void> {
   const logger = createJsonLogger((line) => process.stderr.write(`${line}\n`), {
     service: 'gatehouse-authorizer',
   });
-  const policy = await loadRoutePolicyFile(config.policy);
+  const policy = config.policy === 'remote' ? 'remote' : await loadRoutePolicyFile(config.policy);
   const authorizer = createAuthorizer({
     issuer: config.issuer,
     audience: config.audience,
     jwksUri: config.jwksUri,
     issuerProfile: config.issuerProfile,
+    syncSeconds: config.syncSeconds,
     policy,
     logger,
   });
-  // warm the key cache; failures are logged, and requests answer 503 until keys arrive
-  authorizer.verifier.refresh().catch(() => {});
+  // warm keys, deny-list and policy; failures are logged, and requests answer 503 until they arrive
+  authorizer.refresh().catch(() => {});
   const server = createForwardAuthServer({ authorizer, envoyPrefix: config.envoyPrefix, logger });
   server.listen(config.port, config.host, () => {
     const address = server.address();
@@ -74,7 +79,8 @@ async function forwardAuth(args: string[]): Promise<void> {
         host: config.host,
         issuer: config.issuer,
         audience: config.audience,
-        routes: policy.routes.length,
+        routes: policy === 'remote' ? 'remote' : policy.routes.length,
+        syncSeconds: config.syncSeconds,
       },
       'forward-auth listening',
     );

@@ -136,6 +136,14 @@ export class KeysUnavailable extends refusal(
   'Signing keys unavailable',
 ) {}
 
+/** No route policy is known (a remote policy not fetched yet, or the server knows no such API): fail closed. */
+export class PolicyUnavailable extends refusal(
+  'ERR_POLICY_UNAVAILABLE',
+  503,
+  undefined,
+  'Route policy unavailable',
+) {}
+
 /** Something outside the token failed while judging it (a deny-list hook threw, ...): fail closed. */
 export class VerificationUnavailable extends refusal(
   'ERR_VERIFICATION_UNAVAILABLE',

@@ -19,7 +19,8 @@ const HEALTH_PATH = '/healthz';
  * Creates the forward-auth HTTP server (not yet listening): proxies ask it whether a request may
  * pass. Allowed: 200 with `X-Auth-Client-Id` and `X-Auth-Scope` for the upstream. Refused: the
  * RFC 6750 answer (401 / 403 with `WWW-Authenticate`, 400, 503). A check request without the
- * original method or URI is refused (400), never allowed. `GET /healthz` says whether keys are held.
+ * original method or URI is refused (400), never allowed. `GET /healthz` says whether keys (and the
+ * deny-list, and a remote policy) are held.
  * @see https://nginx.org/en/docs/http/ngx_http_auth_request_module.html
  * @see https://doc.traefik.io/traefik/middlewares/http/forwardauth/
  * @see https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/ext_authz_filter
@@ -36,9 +37,19 @@ export function createForwardAuthServer(options: ForwardAuthServerOptions): Serv
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.url === HEALTH_PATH && req.method === 'GET') {
-      const usable = authorizer.verifier.jwks.usable();
-      res.writeHead(usable ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ status: usable ? 'ok' : 'keys-unavailable' }));
+      // ready once keys, the deny-list (when a revocation feed is followed) and the policy are held
+      const status = !authorizer.verifier.jwks.usable()
+        ? 'keys-unavailable'
+        : !authorizer.verifier.usable()
+          ? 'revocations-unavailable'
+          : authorizer.policy() === undefined
+            ? 'policy-unavailable'
+            : 'ok';
+      res.writeHead(status === 'ok' ? 200 : 503, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+      });
+      res.end(JSON.stringify({ status }));
       return;
     }
     const original = readOriginalRequest(req, envoyPrefix);

@@ -10,10 +10,15 @@ export interface FetchResponse {
 /** A fetch function the JWKS cache can be given (default: {@link createHttpFetch}; `fetch` works too). */
 export type FetchLike = (
   url: string,
-  init: { headers: Record<string, string>; signal: AbortSignal },
+  init: {
+    headers: Record<string, string>;
+    signal: AbortSignal;
+    /** Largest body read, in bytes (the built-in client's default: {@link MAX_DOCUMENT_BYTES}). */
+    maxBytes?: number | undefined;
+  },
 ) => Promise<FetchResponse>;
 
-/** Largest discovery or JWKS document read, in bytes. */
+/** Largest discovery or JWKS document read, in bytes, unless a request says otherwise. */
 export const MAX_DOCUMENT_BYTES = 512 * 1024;
 
 /**
@@ -24,6 +29,7 @@ export const MAX_DOCUMENT_BYTES = 512 * 1024;
 export function createHttpFetch(): FetchLike {
   return async (url, init) => {
     const client = url.startsWith('https:') ? await import('node:https') : await import('node:http');
+    const limit = init.maxBytes ?? MAX_DOCUMENT_BYTES;
     const once = () =>
       new Promise<FetchResponse>((resolve, reject) => {
         const request = client.get(
@@ -34,7 +40,7 @@ export function createHttpFetch(): FetchLike {
             let size = 0;
             res.on('data', (chunk: Buffer) => {
               size += chunk.length;
-              if (size > MAX_DOCUMENT_BYTES) {
+              if (size > limit) {
                 res.destroy();
                 reject(new Error('response too large'));
                 return;

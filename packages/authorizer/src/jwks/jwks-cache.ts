@@ -46,6 +46,11 @@ export interface JwksCache {
   refresh(): Promise<void>;
   /** Whether usable keys are held (for health checks). */
   usable(): boolean;
+  /**
+   * The issuer's discovery document (fetched once, shared with the JWKS lookup); undefined when a
+   * `jwksUri` was given or it cannot be had now.
+   */
+  metadata(): Promise<Record<string, unknown> | undefined>;
   /** Stops the background timer. */
   close(): void;
 }
@@ -114,15 +119,24 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     return { res, doc };
   }
 
-  async function discover(): Promise<string> {
+  // the discovery document, fetched once (again only after a failure) and shared with the feeds
+  let discovery: Promise<Record<string, unknown>> | undefined;
+  function discover(): Promise<Record<string, unknown>> {
     const base = issuer as string; // checked at creation: no jwksUri means an issuer
-    const { doc } = await getJson(
+    discovery ??= getJson(
       `${base}${base.endsWith('/') ? '' : '/'}.well-known/openid-configuration`,
       'discovery',
-    );
-    if (doc.issuer !== base) throw new Error('discovery: issuer mismatch');
-    if (!isHttpUrl(doc.jwks_uri)) throw new Error('discovery: bad jwks_uri');
-    return doc.jwks_uri;
+    )
+      .then(({ doc }) => {
+        if (doc.issuer !== base) throw new Error('discovery: issuer mismatch');
+        if (!isHttpUrl(doc.jwks_uri)) throw new Error('discovery: bad jwks_uri');
+        return doc;
+      })
+      .catch((error: unknown) => {
+        discovery = undefined;
+        throw error;
+      });
+    return discovery;
   }
 
   function importKeys(list: unknown): Map<string, VerificationKey> {
@@ -144,7 +158,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   async function load(): Promise<void> {
     const discovered = jwksUri === undefined;
     try {
-      jwksUri ??= await discover();
+      jwksUri ??= (await discover()).jwks_uri as string;
       const { res, doc } = await getJson(jwksUri, 'JWKS');
       keys = importKeys(doc.keys);
       if (keys.size === 0) logger.warn({ code: 'ERR_JWKS_EMPTY' }, 'JWKS holds no usable key');
@@ -157,13 +171,19 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
           : defaultMaxAge;
       freshUntil = now() + Math.min(Math.max(ttl, minRefresh), maxRefresh);
       usableUntil = freshUntil + staleIfError;
+      if (failures > 0) logger.info({ failures }, 'JWKS reachable again');
       failures = 0;
       lastError = undefined;
     } catch (error) {
-      failures++;
       lastError = error instanceof Error ? error.message : 'unknown error';
-      if (discovered) jwksUri = fixedJwksUri;
-      logger.warn({ code: 'ERR_JWKS_REFRESH_FAILED', reason: lastError }, 'JWKS refresh failed');
+      if (discovered) {
+        jwksUri = fixedJwksUri;
+        discovery = undefined;
+      }
+      // once per outage, not on every retry
+      if (failures++ === 0) {
+        logger.warn({ code: 'ERR_JWKS_REFRESH_FAILED', reason: lastError }, 'JWKS refresh failed');
+      }
       throw error;
     }
   }
@@ -218,6 +238,9 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     refresh: fetchNow,
 
     usable: () => usable() && keys?.size !== 0,
+
+    metadata: () =>
+      fixedJwksUri === undefined ? discover().catch(() => undefined) : Promise.resolve(undefined),
 
     close() {
       closed = true;

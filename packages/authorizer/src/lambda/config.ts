@@ -13,7 +13,10 @@ import type { IssuerProfileName } from '../verifier/issuer-profile.ts';
 export interface LambdaConfig {
   readonly issuer: string;
   readonly audience: string;
-  readonly policy: RoutePolicy;
+  /** The route policy, or `remote`: the API's `routes` on the server, followed live. */
+  readonly policy: RoutePolicy | 'remote';
+  /** `GATEHOUSE_SYNC_SECONDS`: how often keys, the deny-list and a remote policy are refreshed. */
+  readonly syncSeconds: number;
   readonly jwksUri: string | undefined;
   readonly httpApiResponse: 'simple' | 'iam';
   readonly issuerProfile: IssuerProfileName;
@@ -33,8 +36,8 @@ function url(env: Env, name: string, fallback: string): string {
 
 /**
  * Reads `GATEHOUSE_ISSUER` (default `http://localhost:4000/`), `AUTHORIZER_AUDIENCE` (required),
- * `AUTHORIZER_POLICY` (required: inline JSON, or a JSON file path, relative to the function's
- * code), `AUTHORIZER_JWKS_URI`, `AUTHORIZER_HTTP_API_RESPONSE` (`iam` for IAM answers to HTTP
+ * `AUTHORIZER_POLICY` (required: inline JSON, a JSON file path relative to the function's code,
+ * or `remote`), `GATEHOUSE_SYNC_SECONDS` (default 10), `AUTHORIZER_JWKS_URI`, `AUTHORIZER_HTTP_API_RESPONSE` (`iam` for IAM answers to HTTP
  * APIs, else simple) and `AUTHORIZER_ISSUER_PROFILE`. Runs once at cold start, so reading the policy file synchronously
  * costs no request anything.
  */
@@ -42,10 +45,11 @@ export function readLambdaConfig(env: Env = process.env): LambdaConfig {
   const issuer = url(env, 'GATEHOUSE_ISSUER', 'http://localhost:4000/');
   const audience = env.AUTHORIZER_AUDIENCE || fail('AUTHORIZER_AUDIENCE', 'is required');
   const source = env.AUTHORIZER_POLICY || fail('AUTHORIZER_POLICY', 'is required');
-  if (source === 'remote') fail('AUTHORIZER_POLICY', '"remote" is not supported yet');
+  const sync = env.GATEHOUSE_SYNC_SECONDS || '10';
+  if (!/^\d{1,4}$/.test(sync) || +sync < 1) fail('GATEHOUSE_SYNC_SECONDS', 'must be whole seconds from 1');
   let text = source;
   let origin = 'AUTHORIZER_POLICY';
-  if (!source.trimStart().startsWith('{')) {
+  if (source !== 'remote' && !source.trimStart().startsWith('{')) {
     origin = isAbsolute(source) ? source : join(env.LAMBDA_TASK_ROOT ?? process.cwd(), source);
     try {
       text = readFileSync(origin, 'utf8');
@@ -56,7 +60,8 @@ export function readLambdaConfig(env: Env = process.env): LambdaConfig {
   return {
     issuer,
     audience,
-    policy: parseRoutePolicyText(text, origin),
+    policy: source === 'remote' ? source : parseRoutePolicyText(text, origin),
+    syncSeconds: +sync,
     jwksUri: env.AUTHORIZER_JWKS_URI || undefined,
     httpApiResponse: env.AUTHORIZER_HTTP_API_RESPONSE === 'iam' ? 'iam' : 'simple',
     // checked by createVerifier, which refuses a profile it does not implement

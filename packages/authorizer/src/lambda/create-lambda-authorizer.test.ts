@@ -248,3 +248,56 @@ describe('policies IAM cannot express exactly', () => {
     }
   });
 });
+
+describe('keys, deny-list and policy refreshed on invocation (no timers)', () => {
+  it('enforces a revocation on the first invocation after the interval, however long the pause', async () => {
+    let clock = Date.now();
+    const az = createLambdaAuthorizer({
+      issuer: idp.issuer,
+      audience: idp.audience,
+      policy: contactsPolicy,
+      syncSeconds: 10,
+      now: () => clock,
+    });
+    try {
+      const token = await idp.mint({ scope: 'read:contacts', jti: 'lambda-revoked' });
+      expect(await az(tokenEvent(`Bearer ${token}`, 'GET', '/contacts'))).toMatchObject({
+        principalId: 'svc-a',
+      });
+      idp.feeds.revokeToken('lambda-revoked', Math.floor(clock / 1000) + 300);
+      clock += 4000; // within half the interval: the known deny-list serves
+      expect(await az(tokenEvent(`Bearer ${token}`, 'GET', '/contacts'))).toMatchObject({
+        principalId: 'svc-a',
+      });
+      clock += 6001; // past the interval: this invocation waits for a fresh deny-list
+      await expect(az(tokenEvent(`Bearer ${token}`, 'GET', '/contacts'))).rejects.toThrow('Unauthorized');
+    } finally {
+      az.authorizer.close();
+    }
+  });
+
+  it('polls nothing between invocations', async () => {
+    const az = createLambdaAuthorizer({
+      issuer: idp.issuer,
+      audience: idp.audience,
+      policy: 'remote',
+      syncSeconds: 0.05,
+    });
+    idp.feeds.setPolicy(contactsPolicy.routes);
+    try {
+      expect(await az(tokenEvent(`Bearer ${read}`, 'GET', '/contacts'))).toMatchObject({
+        principalId: 'svc-a',
+      });
+      const seen = idp.feeds.requests.length;
+      await new Promise((resolve) => setTimeout(resolve, 300)); // six intervals without an invocation
+      expect(idp.feeds.requests.length).toBe(seen);
+      expect(await az(tokenEvent(`Bearer ${read}`, 'GET', '/contacts'))).toMatchObject({
+        principalId: 'svc-a',
+      });
+      expect(idp.feeds.requests.length).toBeGreaterThan(seen);
+    } finally {
+      az.authorizer.close();
+      idp.feeds.setPolicy(null);
+    }
+  });
+});

@@ -15,7 +15,7 @@ import {
 } from '../authorizer/create-authorizer.ts';
 import { silentLogger } from '../logging/logger.ts';
 import type { VerifierOptions } from '../verifier/create-verifier.ts';
-import { buildTokenPolicy, type IamStatement, statement, type TokenPolicy } from './iam-policy.ts';
+import type { IamStatement, TokenPolicy } from './iam-policy.ts';
 import { type MethodArn, parseMethodArn } from './method-arn.ts';
 
 /** Events the Lambda authorizer answers: REST API TOKEN and REQUEST, HTTP API payload 2.0. */
@@ -49,6 +49,9 @@ export type LambdaAuthorizer = ((event: LambdaAuthorizerEvent) => Promise<Lambda
 };
 
 const TOKEN_POLICY_MEMO = 256;
+type IamModule = typeof import('./iam-policy.ts');
+/** Thrown (API Gateway answers 500, failing closed) when keys, the deny-list or the policy are not available. */
+const UNAVAILABLE = 'Authorizer unavailable';
 
 function headerOf(headers: Record<string, string | undefined> | null | undefined): string | undefined {
   for (const key in headers) if (key.toLowerCase() === 'authorization') return headers[key];
@@ -71,7 +74,10 @@ function contextOf(auth: AuthContext): LambdaAuthContext {
  * a missing or bad token throws `Error('Unauthorized')` (API Gateway answers 401; HTTP API simple
  * answers say `isAuthorized: false`, a 403); unavailable keys throw another error (API Gateway
  * answers 500, failing closed). The context carries `client_id`, `scope` and `sub`.
- * JWKS refresh happens on invocation, not on timers, which do not run while Lambda is frozen.
+ * Keys, the revocation feed and a remote policy are refreshed on invocation, not on timers, which
+ * do not run while Lambda is frozen: past half the sync interval an invocation starts a refresh
+ * without waiting for it; past the whole interval it waits, so a change is enforced within the
+ * interval (plus the fetch) however sparse the invocations.
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html
  */
@@ -82,15 +88,23 @@ export function createLambdaAuthorizer(options: LambdaAuthorizerOptions): Lambda
       : createAuthorizer(
           'verifier' in options
             ? options
-            : ({ ...options, jwks: { backgroundRefresh: false, ...options.jwks } } satisfies VerifierOptions),
+            : ({ backgroundRefresh: false, ...options } satisfies VerifierOptions),
         );
   const simple = options.httpApiResponse !== 'iam';
   const logger = ('logger' in options ? options.logger : undefined) ?? silentLogger;
-  let memoFor: CompiledRoutePolicy | null = null;
+  let memoFor: CompiledRoutePolicy | undefined;
   const memo = new Map<string, TokenPolicy>();
+  // the IAM answer builder is loaded now, while the first keys are fetched (a chunk of its own in the bundle)
+  const iam = import('./iam-policy.ts');
+  iam.catch(() => {});
 
-  function tokenPolicy(scopes: readonly string[], base: string): TokenPolicy {
+  function tokenPolicy(
+    { buildTokenPolicy }: IamModule,
+    scopes: readonly string[],
+    base: string,
+  ): TokenPolicy {
     const policy = authorizer.policy();
+    if (policy === undefined) throw new Error(UNAVAILABLE);
     if (memoFor !== policy) {
       memo.clear();
       memoFor = policy;
@@ -105,15 +119,20 @@ export function createLambdaAuthorizer(options: LambdaAuthorizerOptions): Lambda
     return found;
   }
 
-  function iamAnswer(result: AuthorizeResult, arn: MethodArn, rawArn: string): APIGatewayAuthorizerResult {
+  function iamAnswer(
+    module: IamModule,
+    result: AuthorizeResult,
+    arn: MethodArn,
+    rawArn: string,
+  ): APIGatewayAuthorizerResult {
     // a refused request with a valid token still gets the token's whole policy, so the cache stays right
     const auth = result.auth;
     if (auth === undefined) throw new Error('Unauthorized');
     const context = contextOf(auth);
-    const policy = tokenPolicy(auth.scopes, arn.base);
+    const policy = tokenPolicy(module, auth.scopes, arn.base);
     // this request's own ARN is stated too, so the answer holds for it even where the route policy
     // reads the path differently from IAM (case, encoding, a path it refuses to judge)
-    const own = statement(result.ok ? 'Allow' : 'Deny', [rawArn]);
+    const own = module.statement(result.ok ? 'Allow' : 'Deny', [rawArn]);
     let statements: IamStatement[];
     if (policy.exact) {
       statements = result.ok ? [...policy.statements, own] : [own, ...policy.statements];
@@ -139,13 +158,13 @@ export function createLambdaAuthorizer(options: LambdaAuthorizerOptions): Lambda
     if (arn === null) throw new Error('Unauthorized');
     const authorization = 'authorizationToken' in event ? event.authorizationToken : headerOf(event.headers);
     const result = await authorizer.authorize({ method: arn.method, path: arn.path, authorization });
-    if (!result.ok && result.error.status === 503) throw new Error('Authorizer unavailable');
+    if (!result.ok && result.error.status === 503) throw new Error(UNAVAILABLE);
     if (http && simple) {
       return result.ok
         ? { isAuthorized: true, context: contextOf(result.auth) }
         : { isAuthorized: false, context: {} };
     }
-    return iamAnswer(result, arn, rawArn);
+    return iamAnswer(await iam, result, arn, rawArn);
   };
   return Object.assign(handler, { authorizer });
 }

@@ -1,7 +1,7 @@
 /**
  * The Lambda entry point the bundle is built from (`scripts/bundle-lambda.mjs`): handler
- * `index.handler`, configured from the environment (see `config.ts`). Keys are fetched during
- * init, so the first invocation usually finds them ready.
+ * `index.handler`, configured from the environment (see `config.ts`). Keys, the deny-list and a
+ * remote policy are fetched during init, so the first invocation usually finds them ready.
  */
 import { readLambdaConfig } from './config.ts';
 import { createLambdaAuthorizer } from './create-lambda-authorizer.ts';
@@ -19,4 +19,4 @@ export const handler = createLambdaAuthorizer({
   logger: { info: log, warn: log },
 });
 
-handler.authorizer.verifier.refresh().catch(() => {});
+handler.authorizer.refresh().catch(() => {});

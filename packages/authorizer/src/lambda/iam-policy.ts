@@ -16,7 +16,6 @@
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
  */
 import type { RouteRule } from '@gatehouse/protocol';
-import { hasAllScopes } from '@gatehouse/protocol';
 
 /** One statement of an execute-api policy document. */
 export interface IamStatement {
@@ -140,7 +139,14 @@ export function buildTokenPolicy(
   scopes: readonly string[],
   base: string,
 ): TokenPolicy {
-  const shapes = routes.map((rule) => routeShape(rule, hasAllScopes(scopes, rule.scopes)));
+  // a route needs all its scopes (protocol's hasAllScopes, not imported: this module is a lazily
+  // loaded chunk of the Lambda bundle and shares no code with the rest)
+  const shapes = routes.map((rule) =>
+    routeShape(
+      rule,
+      rule.scopes.every((s) => scopes.includes(s)),
+    ),
+  );
   const allowed = shapes.filter((s) => s.allowed);
   const denied = shapes.filter(
     (d) =>

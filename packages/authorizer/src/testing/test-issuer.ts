@@ -14,6 +14,7 @@ import {
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
+import { createTestFeeds, type TestFeeds } from './test-feeds.ts';
 
 /** Algorithms the test issuer holds keys for. */
 export type TestAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
@@ -55,11 +56,15 @@ export interface TestIssuer {
   ): string;
   /** Replaces the published JWKS keys (null: back to the issuer's own keys). */
   setJwks(keys: Record<string, unknown>[] | null): void;
-  /** When false, discovery and JWKS answer 503. */
+  /** When false, discovery, JWKS and the feeds answer 503. */
   setAvailable(up: boolean): void;
   /** `Cache-Control` sent with the JWKS (default none). */
   setCacheControl(value: string | undefined): void;
+  /** Members added to the discovery document (e.g. `gatehouse_revocation_feed_endpoint`). */
+  setDiscoveryExtra(members: Record<string, unknown>): void;
   readonly hits: { discovery: number; jwks: number };
+  /** The revocation and policy feeds it serves (docs/feeds.md). */
+  readonly feeds: TestFeeds;
   close(): Promise<void>;
 }
 
@@ -117,10 +122,14 @@ export async function startTestIssuer(
   let published: Record<string, unknown>[] | null = null;
   let up = true;
   let cacheControl: string | undefined;
+  let discoveryExtra: Record<string, unknown> = {};
   const hits = { discovery: 0, jwks: 0 };
+  const audience = options.audience ?? 'https://contacts.example/';
+  const feeds = createTestFeeds(audience);
   let issuer = '';
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '';
+    if (feeds.handle(req, res, up)) return;
     if (!up) {
       res.writeHead(503).end();
       return;
@@ -128,7 +137,7 @@ export async function startTestIssuer(
     if (path.endsWith('/.well-known/openid-configuration')) {
       hits.discovery++;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}.well-known/jwks.json` }));
+      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}.well-known/jwks.json`, ...discoveryExtra }));
       return;
     }
     if (path.endsWith('/.well-known/jwks.json')) {
@@ -144,7 +153,6 @@ export async function startTestIssuer(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   issuer = `http://127.0.0.1:${port}${options.issuerPath ?? '/'}`;
-  const audience = options.audience ?? 'https://contacts.example/';
 
   const claims = (overrides: Record<string, unknown> = {}): Record<string, unknown> => {
     const now = Math.floor(Date.now() / 1000);
@@ -199,7 +207,11 @@ export async function startTestIssuer(
     setCacheControl(value) {
       cacheControl = value;
     },
+    setDiscoveryExtra(members) {
+      discoveryExtra = members;
+    },
     hits,
+    feeds,
     close() {
       return new Promise((resolve) => {
         server.closeAllConnections();

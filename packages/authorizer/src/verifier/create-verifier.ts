@@ -6,6 +6,7 @@ import {
   TokenExpired,
   TokenMalformed,
   TokenRevoked,
+  VerificationUnavailable,
 } from '../errors/errors.ts';
 import { isJwsAlgorithm, type JwsAlgorithm, SUPPORTED_ALGORITHMS } from '../jose/algorithms.ts';
 import {
@@ -16,10 +17,12 @@ import {
   parseProtectedHeader,
   splitCompact,
 } from '../jose/compact.ts';
-import type { FetchLike } from '../jwks/http-fetch.ts';
+import { createHttpFetch, type FetchLike } from '../jwks/http-fetch.ts';
 import type { VerificationKey } from '../jwks/import-jwk.ts';
 import { createJwksCache, type JwksCache, type JwksCacheOptions } from '../jwks/jwks-cache.ts';
 import { type AuthorizerLogger, silentLogger } from '../logging/logger.ts';
+import type { FeedContext } from '../sync/feed-context.ts';
+import { followFeed } from '../sync/load-feeds.ts';
 import { type AccessTokenClaims, assertRegisteredClaims, type ClaimRules } from './claims.ts';
 import { type IssuerProfileName, resolveIssuerProfile } from './issuer-profile.ts';
 import { createTokenCache } from './token-cache.ts';
@@ -42,6 +45,22 @@ export interface VerifierOptions {
   readonly cacheSize?: number | undefined;
   /** Deny-list hook, called on every use of a token, cached or not; true refuses it as revoked. */
   readonly isRevoked?: ((claims: AccessTokenClaims) => boolean) | undefined;
+  /**
+   * The revocation feed (docs/feeds.md) followed into an in-memory deny-list consulted on every use
+   * of a token: its URL, or `false` for none. Default for the `gatehouse` profile: the issuer's
+   * `gatehouse_revocation_feed_endpoint` (discovery), else `${issuer}feeds/revocations`; none for
+   * other profiles.
+   */
+  readonly revocationFeed?: string | false | undefined;
+  /** How often the feeds (and at most this long, the JWKS) are refreshed, seconds (default 10: `GATEHOUSE_SYNC_SECONDS`). */
+  readonly syncSeconds?: number | undefined;
+  /** Most deny-list entries held (default 100000); past it those expiring soonest are dropped. */
+  readonly maxRevocations?: number | undefined;
+  /**
+   * Refresh keys and feeds on unref'd timers (default true). False (AWS Lambda, where timers do not
+   * run between invocations) refreshes them on use instead.
+   */
+  readonly backgroundRefresh?: boolean | undefined;
   /** How the issuer shapes its tokens (default `gatehouse`). */
   readonly issuerProfile?: IssuerProfileName | undefined;
   /** Longest token accepted, in characters (default 8192). */
@@ -72,11 +91,17 @@ export interface Verifier {
    * undefined when the token's key is not held yet (then call {@link Verifier.verify}).
    */
   verifyNow(token: string): VerifiedToken | undefined;
-  /** Fetches the issuer's keys now (call at start to warm up); rejects when that fails. */
+  /** Fetches the issuer's keys and the revocation feed now (call at start to warm up); rejects when that fails. */
   refresh(): Promise<void>;
-  /** Stops background work (the JWKS refresh timer). */
+  /** Stops background work (the JWKS and feed timers). */
   close(): void;
   readonly jwks: JwksCache;
+  /** Whether it can verify now: keys held and, when a revocation feed is followed, the deny-list fetched once (health checks). */
+  usable(): boolean;
+  /** How it reaches the issuer's feeds (an authorizer following the remote policy uses it too). */
+  readonly feeds: FeedContext;
+  /** The audience(s) it accepts, as given. */
+  readonly audience: VerifierOptions['audience'];
 }
 
 const DEFAULT_CACHE_SIZE = 10_000;
@@ -107,6 +132,7 @@ function checkOptions(options: VerifierOptions): void {
     throw new ConfigurationError(`algorithms must be some of ${SUPPORTED_ALGORITHMS}`);
   }
   if (!((tolerance ?? 0) >= 0)) throw new ConfigurationError('clockToleranceSeconds must be >= 0');
+  if (!((options.syncSeconds ?? 1) > 0)) throw new ConfigurationError('syncSeconds must be > 0');
 }
 
 /**
@@ -131,14 +157,42 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? Date.now;
   const isRevoked = options.isRevoked;
   const logger = options.logger ?? silentLogger;
+  const syncSeconds = options.syncSeconds ?? 10;
+  const timers = options.backgroundRefresh !== false;
+  const fetchFn = options.fetch ?? createHttpFetch();
   const jwks = createJwksCache({
+    // keys are refreshed at least as often as the feeds: a key published for rotation is held within the interval
+    maxRefreshSeconds: syncSeconds,
+    backgroundRefresh: timers,
     ...options.jwks,
     issuer: options.issuer,
     jwksUri: options.jwksUri,
-    fetch: options.fetch,
+    fetch: fetchFn,
     logger,
     now,
   });
+  const feeds: FeedContext = {
+    issuer: options.issuer,
+    jwks,
+    fetch: fetchFn,
+    syncSeconds,
+    timers,
+    logger,
+    now,
+  };
+  const feed = options.revocationFeed ?? (profile.name === 'gatehouse' && options.issuer !== null);
+  // the deny-list, its code loaded on first use: until it is loaded and fetched, verification waits
+  const revocations =
+    feed === false
+      ? undefined
+      : followFeed((module) =>
+          module.createRevocationSync({
+            ...feeds,
+            url: feed === true ? undefined : feed,
+            toleranceMs: tolerance * 1000,
+            maxEntries: options.maxRevocations,
+          }),
+        );
   const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   const caching = cacheSize > 0;
   const cache = createTokenCache<VerifiedToken>(cacheSize);
@@ -192,8 +246,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (claims === null) throw new TokenMalformed('payload');
     assertRegisteredClaims(claims, rules, now() / 1000);
     const { clientId, scopes } = profile.readClaims(claims);
-    if (isRevoked?.(claims)) throw new TokenRevoked();
     let result: VerifiedToken = { clientId, scopes, claims };
+    assertNotRevoked(result, header.kid);
     if (caching) {
       // a cached result is handed to every later request with this token: make it immutable
       Object.freeze(claims);
@@ -207,21 +261,48 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return result;
   }
 
+  function assertNotRevoked(result: VerifiedToken, kid: string): void {
+    // a revoked key fails at once, even while the JWKS cache still holds it
+    if (revocations?.get()?.isDenied(result.claims, result.clientId, kid) || isRevoked?.(result.claims)) {
+      throw new TokenRevoked();
+    }
+  }
+
   /**
-   * Verifies synchronously when the key is held; else fetches it (`wait`) or answers undefined.
+   * Verifies synchronously when the key and a current deny-list are held; else waits for them
+   * (`wait`) or answers undefined.
    */
   function check(token: string, wait: boolean): VerifiedToken | Promise<VerifiedToken> | undefined {
+    const t = now();
+    if (revocations === undefined || revocations.isReady(t)) return verifyToken(token, wait, t);
+    if (!wait) return undefined;
+    // the key and the deny-list are fetched side by side; a bad token or missing keys answer for
+    // themselves, and only a token that verified is judged again against the fetched deny-list
+    return Promise.all([revocations.whenReady(), verifyToken(token, true, t)]).then(([held]) => {
+      if (!held) throw new VerificationUnavailable('revocation feed not fetched yet');
+      return verifyToken(token, true, now()) as VerifiedToken | Promise<VerifiedToken>;
+    });
+  }
+
+  /** Verifies (`t`: now, ms) with the deny-list as it is. */
+  function verifyToken(
+    token: string,
+    wait: boolean,
+    t: number,
+  ): VerifiedToken | Promise<VerifiedToken> | undefined {
     if (typeof token !== 'string' || token.length > maxTokenLength) throw new TokenMalformed('too long');
     const hit = caching ? cache.get(token) : undefined;
     if (hit !== undefined) {
-      if (now() / 1000 - tolerance >= hit.exp) {
+      if (t / 1000 - tolerance >= hit.exp) {
         cache.delete(token);
         throw new TokenExpired();
       }
       if (jwks.getKey(hit.kid) === hit.key) {
-        if (isRevoked?.(hit.value.claims)) {
+        try {
+          assertNotRevoked(hit.value, hit.kid);
+        } catch (error) {
           cache.delete(token);
-          throw new TokenRevoked();
+          throw error;
         }
         return hit.value;
       }
@@ -252,8 +333,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
   return {
     verify,
     verifyNow: (token) => check(token, false) as VerifiedToken | undefined,
-    refresh: () => jwks.refresh(),
-    close: () => jwks.close(),
+    refresh: async () => {
+      await Promise.all([jwks.refresh(), revocations?.refresh()]);
+    },
+    close() {
+      jwks.close();
+      revocations?.close();
+    },
+    usable: () => jwks.usable() && (revocations === undefined || revocations.get()?.held() === true),
     jwks,
+    feeds,
+    audience: options.audience,
   };
 }

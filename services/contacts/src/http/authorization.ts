@@ -1,6 +1,6 @@
 /**
  * The authorizer in front of the contacts routes: `@gatehouse/authorizer/hono` with
- * `CONTACTS_ROUTE_POLICY`. It verifies tokens with the issuer's public keys (JWKS), so the service
+ * `CONTACTS_ROUTE_POLICY` (or the server's policy for the contacts API, `CONTACTS_POLICY=remote`). It verifies tokens with the issuer's public keys (JWKS), so the service
  * holds no secret and no key.
  */
 import type { Authorizer, AuthorizerSettings, Verifier, VerifierOptions } from '@gatehouse/authorizer';
@@ -8,9 +8,13 @@ import { createHonoMiddleware } from '@gatehouse/authorizer/hono';
 import type { MiddlewareHandler } from 'hono';
 import { CONTACTS_ROUTE_POLICY } from '../access/route-policy.ts';
 
-/** Verifier options for the contacts routes (`issuer`, `audience`, ...); the policy is the contacts one. */
-export type ContactsAuthorizationOptions = Omit<AuthorizerSettings, 'policy'> &
-  ({ readonly verifier: Verifier } | VerifierOptions);
+/**
+ * Verifier options for the contacts routes (`issuer`, `audience`, ...). The policy is the contacts
+ * one in code (`'code'`, default) or, with `'remote'`, the contacts API's `routes` on the server.
+ */
+export type ContactsAuthorizationOptions = Omit<AuthorizerSettings, 'policy'> & {
+  readonly policy?: 'code' | 'remote' | undefined;
+} & ({ readonly verifier: Verifier } | VerifierOptions);
 
 /** What guards the contacts routes; `authorizer` must be closed on shutdown (JWKS refresh timer). */
 export interface ContactsAuthorization {
@@ -23,7 +27,9 @@ export function createContactsAuthorization(
   options: ContactsAuthorizationOptions | Authorizer,
 ): ContactsAuthorization {
   const middleware = createHonoMiddleware(
-    isAuthorizer(options) ? options : { ...options, policy: CONTACTS_ROUTE_POLICY },
+    isAuthorizer(options)
+      ? options
+      : { ...options, policy: options.policy === 'remote' ? 'remote' : CONTACTS_ROUTE_POLICY },
   );
   return { middleware, authorizer: middleware.authorizer };
 }

@@ -22,7 +22,13 @@ export async function serveContacts(
 ): Promise<RunningContactsService> {
   const logger = pino({ level: config.logLevel, base: { service: 'gatehouse-contacts' } }, destination);
   const store = createContactStore(config);
-  const auth = createContactsAuthorization({ issuer: config.issuer, audience: config.audience, logger });
+  const auth = createContactsAuthorization({
+    issuer: config.issuer,
+    audience: config.audience,
+    policy: config.policy,
+    syncSeconds: config.syncSeconds,
+    logger,
+  });
   const app = createContactsApp({ store, auth: auth.middleware, logger });
   let server: RunningServer;
   try {
@@ -32,16 +38,22 @@ export async function serveContacts(
     await store.close();
     throw error;
   }
-  // Fetch the issuer's keys now so the first request does not wait; the server may start later
-  // (npm start launches both), in which case the first request fetches them.
-  auth.authorizer.verifier.refresh().catch((error: unknown) => {
+  // Fetch the issuer's keys, deny-list (and remote policy) now so the first request does not wait;
+  // the server may start later (npm start launches both), in which case the first request fetches them.
+  auth.authorizer.refresh().catch((error: unknown) => {
     logger.warn(
       { issuer: config.issuer, reason: error instanceof Error ? error.message : String(error) },
       'issuer keys not fetched yet',
     );
   });
   logger.info(
-    { url: server.url, issuer: config.issuer, audience: config.audience, store: config.store },
+    {
+      url: server.url,
+      issuer: config.issuer,
+      audience: config.audience,
+      store: config.store,
+      policy: config.policy,
+    },
     'contacts service listening',
   );
   return {
