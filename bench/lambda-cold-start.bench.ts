@@ -1,7 +1,8 @@
 /**
  * Lambda authorizer cold start: a fresh `node` process loads a bundle and answers one API Gateway
  * TOKEN event, timed from spawn to exit. Compared, interleaved run by run: an empty handler (the
- * floor: Node start-up), gatehouse's bundle (scripts/bundle-lambda.mjs) and an aws-jwt-verify
+ * floor: Node start-up), gatehouse's bundle (scripts/bundle-lambda.mjs: index.mjs and the chunks it
+ * imports at init; it also fetches the revocation feed before its first answer) and an aws-jwt-verify
  * authorizer bundled the same way (esbuild, minified). Keys come from a local HTTPS issuer on
  * 127.0.0.1 (aws-jwt-verify fetches JWKS over https only), trusted through NODE_EXTRA_CA_CERTS.
  * Reports medians and ratios. Bounded: RUNS x 4 processes.
@@ -9,7 +10,7 @@
  * Run: npx tsx bench/lambda-cold-start.bench.ts
  */
 import { execFile, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,9 @@ const server = createServer(
     res.setHeader('content-type', 'application/json');
     if (req.url?.endsWith('/openid-configuration')) {
       res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}.well-known/jwks.json` }));
+    } else if (req.url?.startsWith('/feeds/revocations')) {
+      // gatehouse's bundle follows the revocation feed and answers only once it has the deny-list
+      res.end(JSON.stringify({ cursor: '1', full: true, tokens: [], cutoffs: [], keys: [] }));
     } else res.end(JSON.stringify({ keys: [key.jwk] }));
   },
 );
@@ -94,13 +98,9 @@ async function bundleFrom(name: string, contents: string): Promise<string> {
   });
   return dir;
 }
+// gatehouse's bundle is a directory: index.mjs and the chunks it imports at init (feeds, IAM answers)
 const gatehouseDir = join(work, 'gatehouse');
-await mkdir(gatehouseDir);
-await run(process.execPath, [
-  join(root, 'packages/authorizer/scripts/bundle-lambda.mjs'),
-  join(work, 'gatehouse.mjs'),
-]);
-await copyFile(join(work, 'gatehouse.mjs'), join(gatehouseDir, 'index.mjs'));
+await run(process.execPath, [join(root, 'packages/authorizer/scripts/bundle-lambda.mjs'), gatehouseDir]);
 const emptyDir = await bundleFrom(
   'empty',
   `export const handler = async (event) => ({ principalId: 'x', policyDocument: { Version: '2012-10-17',
@@ -194,9 +194,18 @@ for (let r = 0; r < RUNS; r++) {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const floor = median(samples.get(variants[0]!.name)!);
-const sizes = new Map<string, number>();
-for (const v of variants)
-  sizes.set(v.dir, gzipSync(await readFile(join(v.dir, 'index.mjs')), { level: 9 }).length);
+const sizes = new Map<string, string>();
+for (const v of variants) {
+  const files = (await readdir(v.dir)).filter((f) => f.endsWith('.mjs'));
+  const gz = await Promise.all(
+    files.map(async (f) => gzipSync(await readFile(join(v.dir, f)), { level: 9 }).length),
+  );
+  const total = gz.reduce((a, b) => a + b, 0);
+  sizes.set(
+    v.dir,
+    files.length === 1 ? String(total) : `${total} (index.mjs ${gz[files.indexOf('index.mjs')]})`,
+  );
+}
 const lines = [
   '## Lambda authorizer cold start',
   '',

@@ -17,7 +17,10 @@ const DIGITS = new Int8Array(128).fill(-1);
  * @see https://github.com/ulid/spec#encoding
  * @see https://www.rfc-editor.org/rfc/rfc7519#section-4.1.6
  */
-export function readIssuedAtMs(claims: { readonly jti?: unknown; readonly iat?: unknown }): number | undefined {
+export function readIssuedAtMs(claims: {
+  readonly jti?: unknown;
+  readonly iat?: unknown;
+}): number | undefined {
   const { jti, iat } = claims;
   if (typeof iat !== 'number' || !Number.isFinite(iat)) return undefined;
   if (typeof jti === 'string' && jti.length === 26) {
