@@ -17,6 +17,12 @@ describe('contact ids', () => {
     expect(many.size).toBe(10_000);
   });
 
+  it('sort in creation order even when made within one millisecond', () => {
+    const ids = Array.from({ length: 1000 }, () => createContactId(1_800_000_000_000));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(1000);
+  });
+
   it('recognise only lowercase hyphenated UUIDs', () => {
     expect(isContactId('0190A5A4-0000-7000-8000-000000000000')).toBe(false);
     expect(isContactId('../etc/passwd')).toBe(false);
