@@ -56,37 +56,72 @@ const METHODS = [
   { id: 'ApiGatewayMethodContactsIdVarDelete', fn: 'ContactsDelete', scope: 'write:contacts' },
 ];
 
+interface Packaged {
+  out: string;
+  resources: Record<string, Resource>;
+  conditions: Record<string, unknown>;
+  remove(): Promise<void>;
+}
+
+/** `serverless package` for a stage, with no AWS credentials and no network to AWS: packaging must need neither. */
+async function packageStage(stage: string): Promise<Packaged> {
+  const out = await mkdtemp(join(tmpdir(), 'gatehouse-sls-'));
+  const workFolder = `.esbuild-test-${randomBytes(4).toString('hex')}`;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: out,
+    GATEHOUSE_ESBUILD_WORK_FOLDER: workFolder,
+  };
+  await run(
+    process.execPath,
+    [SERVERLESS, 'package', '--stage', stage, '--region', 'eu-west-1', '--package', out],
+    { cwd: SERVICE_DIR, env, maxBuffer: 16 * 1024 * 1024 },
+  );
+  const template = JSON.parse(await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  return {
+    out,
+    resources: template.Resources,
+    conditions: template.Conditions ?? {},
+    async remove() {
+      await rm(join(SERVICE_DIR, workFolder), { recursive: true, force: true });
+      await rm(out, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Whether a `Fn::Not [Fn::Equals [value, ""]]` condition holds, as CloudFormation evaluates it. */
+function holds(condition: unknown): boolean {
+  const equals = (condition as { 'Fn::Not': [{ 'Fn::Equals': [unknown, unknown] }] })['Fn::Not'][0][
+    'Fn::Equals'
+  ];
+  return equals[0] !== equals[1];
+}
+
+/** The statements of the KMS policies attached to the server's role whose condition holds. */
+function kmsStatements(pkg: Packaged): (Statement & { Condition?: unknown })[] {
+  return Object.values(pkg.resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .filter((r) => {
+      const condition = (r as unknown as { Condition?: string }).Condition;
+      return condition === undefined || holds(pkg.conditions[condition]);
+    })
+    .filter((r) => JSON.stringify(r.Properties.Roles).includes('AuthorizationServerIamRoleLambdaExecution'))
+    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
 describe('serverless package', () => {
   let out: string;
   let resources: Record<string, Resource>;
-  const workFolder = `.esbuild-test-${randomBytes(4).toString('hex')}`;
+  let pkg: Packaged;
 
   beforeAll(async () => {
-    out = await mkdtemp(join(tmpdir(), 'gatehouse-sls-'));
-    // No AWS credentials and no network to AWS: packaging must not need either.
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: out,
-      GATEHOUSE_ESBUILD_WORK_FOLDER: workFolder,
-    };
-    await run(
-      process.execPath,
-      [SERVERLESS, 'package', '--stage', 'dev', '--region', 'eu-west-1', '--package', out],
-      {
-        cwd: SERVICE_DIR,
-        env,
-        maxBuffer: 16 * 1024 * 1024,
-      },
-    );
-    const template = JSON.parse(
-      await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
-    );
-    resources = template.Resources;
+    pkg = await packageStage('dev');
+    out = pkg.out;
+    resources = pkg.resources;
   }, 120_000);
 
   afterAll(async () => {
-    await rm(join(SERVICE_DIR, workFolder), { recursive: true, force: true });
-    if (out) await rm(out, { recursive: true, force: true });
+    await pkg?.remove();
   });
 
   const fn = (name: string) => resources[`${name}LambdaFunction`]?.Properties as Json;
@@ -187,6 +222,15 @@ describe('serverless package', () => {
     expect(api.EndpointConfiguration).toEqual({ Types: ['REGIONAL'] });
   });
 
+  it('uses no KMS and no VPC unless asked: the conditional policies and endpoints stay out', () => {
+    expect(kmsStatements(pkg)).toEqual([]);
+    for (const condition of ['UseKmsKek', 'UseKmsSigning', 'HasKmsPublishedKeys', 'ServerInVpc']) {
+      expect(holds(pkg.conditions[condition]), condition).toBe(false);
+    }
+    const env = (fn('AuthorizationServer').Environment as { Variables: Json }).Variables;
+    expect(env).toMatchObject({ GATEHOUSE_SIGNING: 'local', GATEHOUSE_KMS_SIGNING_KEYS: '' });
+  });
+
   it('declares both tables as their code designs them', () => {
     const contacts = resources.ContactsTable?.Properties as Json;
     expect(contacts.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
@@ -227,28 +271,126 @@ describe('serverless package', () => {
   });
 });
 
-describe('the private stage', () => {
-  it('makes the contacts API reachable only through its VPC endpoints', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      [SERVERLESS, 'print', '--stage', 'private', '--format', 'json'],
-      {
-        cwd: SERVICE_DIR,
-        env: { PATH: process.env.PATH, HOME: tmpdir() },
-        maxBuffer: 16 * 1024 * 1024,
-      },
+describe('the kms stage: every key in AWS KMS', () => {
+  let pkg: Packaged;
+  const KEK_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555';
+  const SIGNING_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/66666666-7777-8888-9999-000000000000';
+  const PUBLISHED_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+
+  beforeAll(async () => {
+    pkg = await packageStage('kms');
+  }, 120_000);
+  afterAll(async () => {
+    await pkg?.remove();
+  });
+
+  it('configures the wrapped KEK and the KMS signing keys, and no key-encryption key itself', () => {
+    const server = pkg.resources.AuthorizationServerLambdaFunction as Resource;
+    const env = (server.Properties.Environment as { Variables: Json }).Variables;
+    expect(env).toMatchObject({
+      GATEHOUSE_KEK: '',
+      GATEHOUSE_KMS_KEY_ID: KEK_KEY,
+      GATEHOUSE_SIGNING: 'kms',
+      GATEHOUSE_KMS_SIGNING_KEYS: SIGNING_KEY,
+      GATEHOUSE_KMS_PUBLISHED_KEYS: PUBLISHED_KEY,
+    });
+    expect(env.GATEHOUSE_KEK_WRAPPED).toMatch(/^[A-Za-z0-9+/]+=*$/);
+  });
+
+  it('allows the server only kms:Decrypt on the KEK key (with its context), kms:Sign and GetPublicKey on the signing key, GetPublicKey on the published one', () => {
+    const statements = kmsStatements(pkg);
+    expect(statements).toHaveLength(3);
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: KEK_KEY,
+      Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'gatehouse-kek' } },
+    });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['kms:Sign', 'kms:GetPublicKey'],
+      Resource: { 'Fn::Split': [',', SIGNING_KEY] },
+    });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['kms:GetPublicKey'],
+      Resource: { 'Fn::Split': [',', PUBLISHED_KEY] },
+    });
+    // No wildcard key, no other KMS action anywhere in the stack.
+    const all = JSON.stringify(pkg.resources);
+    expect(all.match(/"kms:[A-Za-z*]+"/g)?.sort()).toEqual(
+      ['"kms:Decrypt"', '"kms:GetPublicKey"', '"kms:GetPublicKey"', '"kms:Sign"'].sort(),
     );
-    const provider = (JSON.parse(stdout) as { provider: Json & { apiGateway: { resourcePolicy: Json[] } } })
-      .provider;
-    expect(provider.endpointType).toBe('PRIVATE');
-    expect(provider.vpcEndpointIds).toEqual(['vpce-0123456789abcdef0']);
-    expect(provider.apiGateway.resourcePolicy).toContainEqual(
+    expect(all).not.toContain('key/*');
+  });
+});
+
+describe('the private stage', () => {
+  let pkg: Packaged;
+  beforeAll(async () => {
+    pkg = await packageStage('private');
+  }, 120_000);
+  afterAll(async () => {
+    await pkg?.remove();
+  });
+
+  it('makes the contacts API a PRIVATE endpoint reachable only through its VPC endpoints', () => {
+    const api = pkg.resources.ApiGatewayRestApi?.Properties as Json & {
+      Policy: { Statement: Json[] };
+    };
+    expect(api.EndpointConfiguration).toEqual({
+      Types: ['PRIVATE'],
+      VpcEndpointIds: ['vpce-0123456789abcdef0'],
+    });
+    expect(api.Policy.Statement).toContainEqual(
       expect.objectContaining({
         Effect: 'Deny',
         Condition: { StringNotEquals: { 'aws:SourceVpce': ['vpce-0123456789abcdef0'] } },
       }),
     );
-  }, 60_000);
+  });
+
+  it('runs the authorization server in private subnets with HTTPS egress only, reaching DynamoDB and KMS through VPC endpoints', () => {
+    const { resources, conditions } = pkg;
+    expect(holds(conditions.ServerInVpc)).toBe(true);
+    const server = resources.AuthorizationServerLambdaFunction?.Properties as Json;
+    expect(server.VpcConfig).toEqual({
+      SecurityGroupIds: [{ Ref: 'ServerSecurityGroup' }],
+      SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+    });
+    expect(resources.ServerSecurityGroup?.Properties.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
+    ]);
+    expect(resources.DynamoDbVpcEndpoint?.Properties).toMatchObject({
+      VpcEndpointType: 'Gateway',
+      VpcId: 'vpc-0123456789abcdef0',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
+      ServiceName: { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.dynamodb' },
+      RouteTableIds: ['rtb-0123456789abcdef0'],
+    });
+    expect(resources.KmsVpcEndpoint?.Properties).toMatchObject({
+      VpcEndpointType: 'Interface',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
+      ServiceName: { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.kms' },
+      SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+      SecurityGroupIds: [{ Ref: 'KmsEndpointSecurityGroup' }],
+      PrivateDnsEnabled: true,
+    });
+    // Only the server's security group may reach the KMS endpoint.
+    expect(resources.KmsEndpointSecurityGroup?.Properties.SecurityGroupIngress).toEqual([
+      {
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        SourceSecurityGroupId: { Ref: 'ServerSecurityGroup' },
+      },
+    ]);
+    // The contacts functions stay outside the VPC; the server's role gains the VPC network-interface policy only.
+    expect((resources.ContactsListLambdaFunction as Resource).Properties.VpcConfig).toBeUndefined();
+    expect(
+      JSON.stringify(resources.AuthorizationServerIamRoleLambdaExecution?.Properties.ManagedPolicyArns),
+    ).toContain('AWSLambdaVPCAccessExecutionRole');
+  });
 });
 
 describe('the serverless system on serverless-offline and DynamoDB Local', () => {

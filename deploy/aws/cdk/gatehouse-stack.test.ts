@@ -262,3 +262,155 @@ describe('a KMS-protected key-encryption key', () => {
     });
   });
 });
+
+describe('signing with AWS KMS asymmetric keys', () => {
+  const signingKey = 'arn:aws:kms:eu-west-1:123456789012:key/66666666-7777-8888-9999-000000000000';
+  const publishedKey = 'arn:aws:kms:eu-west-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+  const synth = (kmsSigning: { signingKeyArns: string[]; publishedKeyArns?: string[] }) =>
+    Template.fromStack(
+      new GatehouseStack(new App(), 'gatehouse-kms-signing', { stage: 'test', bundle: false, kmsSigning }),
+    );
+
+  it('configures the server to sign with the KMS keys', () => {
+    const t = synth({ signingKeyArns: [signingKey], publishedKeyArns: [publishedKey] });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          GATEHOUSE_SIGNING: 'kms',
+          GATEHOUSE_KMS_SIGNING_KEYS: signingKey,
+          GATEHOUSE_KMS_PUBLISHED_KEYS: publishedKey,
+        }),
+      },
+    });
+  });
+
+  it('allows kms:Sign and GetPublicKey on the signing key only, GetPublicKey on the published key, and nothing else', () => {
+    const t = synth({ signingKeyArns: [signingKey], publishedKeyArns: [publishedKey] });
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+      (p) =>
+        (
+          p as {
+            Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } };
+          }
+        ).Properties.PolicyDocument.Statement,
+    );
+    const kms = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+    expect(kms).toEqual([
+      expect.objectContaining({ Action: ['kms:Sign', 'kms:GetPublicKey'], Resource: signingKey }),
+      expect.objectContaining({ Action: 'kms:GetPublicKey', Resource: publishedKey }),
+    ]);
+  });
+
+  it('refuses an alias or an empty key list, which no IAM grant could name', () => {
+    expect(() => synth({ signingKeyArns: ['alias/gatehouse-signing'] })).toThrow(/is not a KMS key ARN/);
+    expect(() => synth({ signingKeyArns: [] })).toThrow(/needs signingKeyArns/);
+  });
+});
+
+describe('the authorization server in a VPC with no public egress', () => {
+  const t = Template.fromStack(
+    new GatehouseStack(new App(), 'gatehouse-isolated', {
+      stage: 'test',
+      bundle: false,
+      serverVpc: 'isolated',
+      endpointType: 'PRIVATE',
+      vpcEndpointIds: ['vpce-0123456789abcdef0'],
+    }),
+  );
+
+  it('makes a VPC with isolated subnets only: no internet gateway, no NAT', () => {
+    t.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    t.resourceCountIs('AWS::EC2::NatGateway', 0);
+    t.resourceCountIs('AWS::EC2::Subnet', 2);
+    for (const route of Object.values(t.findResources('AWS::EC2::Route'))) {
+      expect(JSON.stringify(route)).not.toMatch(/GatewayId|NatGatewayId/);
+    }
+  });
+
+  it('puts the server in those subnets with a security group that sends HTTPS only', () => {
+    const server = functionWithHandlerIn(t, 'authorization server');
+    expect(server.Properties.VpcConfig).toEqual({
+      SecurityGroupIds: [{ 'Fn::GetAtt': [expect.stringMatching(/^ServerSecurityGroup/), 'GroupId'] }],
+      SubnetIds: [
+        expect.objectContaining({ Ref: expect.stringMatching(/^ServerVpcserverSubnet1/) }),
+        expect.anything(),
+      ],
+    });
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('authorization server'),
+      SecurityGroupEgress: [Match.objectLike({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 })],
+    });
+  });
+
+  it('reaches DynamoDB through a gateway endpoint and KMS through a private interface endpoint only the server may use', () => {
+    const endpoints = Object.values(t.findResources('AWS::EC2::VPCEndpoint')) as { Properties: Json }[];
+    const services = endpoints.map((e) => JSON.stringify(e.Properties.ServiceName));
+    expect(services.some((s) => s.includes('.dynamodb'))).toBe(true);
+    expect(services.some((s) => s.includes('.kms'))).toBe(true);
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.dynamodb'])]) }),
+    });
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Interface',
+      PrivateDnsEnabled: true,
+      ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.kms'])]) }),
+    });
+    const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')) as {
+      Properties: Json;
+    }[];
+    expect(ingress).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          FromPort: 443,
+          ToPort: 443,
+          SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^ServerSecurityGroup/), 'GroupId'] },
+        }),
+      }),
+    ]);
+  });
+
+  it('keeps the contacts API private to its VPC endpoint and the other functions outside the VPC', () => {
+    t.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['PRIVATE'], VpcEndpointIds: ['vpce-0123456789abcdef0'] },
+    });
+    const inVpc = Object.values(t.findResources('AWS::Lambda::Function')).filter(
+      (f) => (f as { Properties: Json }).Properties.VpcConfig !== undefined,
+    );
+    expect(inVpc).toHaveLength(1);
+  });
+
+  it('also runs in the isolated subnets of an existing VPC', () => {
+    const existing = Template.fromStack(
+      new GatehouseStack(new App(), 'gatehouse-existing-vpc', {
+        stage: 'test',
+        bundle: false,
+        serverVpc: {
+          vpcId: 'vpc-0123456789abcdef0',
+          availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+          subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+          routeTableIds: ['rtb-0123456789abcdef0', 'rtb-0123456789abcdef1'],
+        },
+      }),
+    );
+    existing.resourceCountIs('AWS::EC2::VPC', 0);
+    expect(functionWithHandlerIn(existing, 'authorization server').Properties.VpcConfig).toMatchObject({
+      SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+    });
+    existing.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      RouteTableIds: ['rtb-0123456789abcdef0', 'rtb-0123456789abcdef1'],
+    });
+  });
+});
+
+/** The function whose description matches, in a template. */
+function functionWithHandlerIn(t: Template, description: string): { Properties: Json } {
+  const found = Object.values(
+    t.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp(description) },
+    }),
+  ) as { Properties: Json }[];
+  expect(found).toHaveLength(1);
+  return found[0] as { Properties: Json };
+}

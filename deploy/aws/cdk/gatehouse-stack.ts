@@ -51,8 +51,37 @@ export interface GatehouseStackProps extends StackProps {
    * --key-spec AES_256 --encryption-context purpose=gatehouse-kek`). The server may only Decrypt, with that context.
    */
   readonly kms?: { readonly keyArn: string; readonly wrappedKek: string };
+  /**
+   * Sign tokens with AWS KMS asymmetric keys (`GATEHOUSE_SIGNING=kms`): the private keys never
+   * leave KMS. `signingKeyArns`: the keys that sign, one per algorithm (RSA: RS256, ECC_NIST_P256:
+   * ES256; an RSA key is required for the Management API); `publishedKeyArns`: keys only published
+   * (the next key before it signs, a retired one until its tokens expire). The server may
+   * kms:Sign and kms:GetPublicKey on the first, kms:GetPublicKey on the second, nothing else.
+   */
+  readonly kmsSigning?: {
+    readonly signingKeyArns: readonly string[];
+    readonly publishedKeyArns?: readonly string[];
+  };
+  /**
+   * Run the authorization server in a VPC with no public egress, reaching DynamoDB through a
+   * gateway endpoint and KMS through an interface endpoint: `'isolated'` makes a VPC of isolated
+   * subnets only (no internet or NAT gateway exists at all); or name an existing VPC's isolated
+   * subnets (their route tables get the DynamoDB endpoint).
+   */
+  readonly serverVpc?: 'isolated' | ExistingServerVpc;
   /** Bundle the handlers with esbuild (default true); false uses placeholder code, for quick template tests. */
   readonly bundle?: boolean;
+}
+
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
+/** An existing VPC for the authorization server: subnets without a route to a NAT or internet gateway. */
+export interface ExistingServerVpc {
+  readonly vpcId: string;
+  readonly availabilityZones: readonly string[];
+  /** One per availability zone, in the same order. */
+  readonly subnetIds: readonly string[];
+  readonly routeTableIds: readonly string[];
 }
 
 /** The DynamoDB actions each contacts operation makes (see services/contacts/src/store/dynamodb-contact-store.ts). */
@@ -147,10 +176,25 @@ export class GatehouseStack extends Stack {
     const secret = (field: string) =>
       SecretValue.secretsManager(`gatehouse/${props.stage}/server`, { jsonField: field }).unsafeUnwrap();
 
+    if (props.kmsSigning && props.kmsSigning.signingKeyArns.length === 0) {
+      throw new Error('kmsSigning needs signingKeyArns: the KMS keys that sign (an RSA key at least)');
+    }
+    for (const arn of [
+      ...(props.kmsSigning?.signingKeyArns ?? []),
+      ...(props.kmsSigning?.publishedKeyArns ?? []),
+    ]) {
+      // IAM grants name keys by key ARN; an alias would leave the grant matching nothing.
+      if (!KMS_KEY_ARN.test(arn))
+        throw new Error(`kmsSigning: ${arn} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
+    }
+    const network = props.serverVpc ? addIsolatedNetwork(this, props.serverVpc) : undefined;
     const server = fn('AuthorizationServer', 'authorization-server', {
       description: 'gatehouse authorization server (tokens, JWKS, discovery, Management API)',
       memorySize: 1024,
       timeout: Duration.seconds(15),
+      ...(network
+        ? { vpc: network.vpc, vpcSubnets: network.subnets, securityGroups: [network.securityGroup] }
+        : {}),
       environment: {
         GATEHOUSE_ISSUER: issuer,
         GATEHOUSE_STORE: 'dynamodb',
@@ -160,6 +204,15 @@ export class GatehouseStack extends Stack {
         ...(props.kms
           ? { GATEHOUSE_KMS_KEY_ID: props.kms.keyArn, GATEHOUSE_KEK_WRAPPED: props.kms.wrappedKek }
           : { GATEHOUSE_KEK: secret('kek') }),
+        ...(props.kmsSigning
+          ? {
+              GATEHOUSE_SIGNING: 'kms',
+              GATEHOUSE_KMS_SIGNING_KEYS: props.kmsSigning.signingKeyArns.join(','),
+              ...(props.kmsSigning.publishedKeyArns?.length
+                ? { GATEHOUSE_KMS_PUBLISHED_KEYS: props.kmsSigning.publishedKeyArns.join(',') }
+                : {}),
+            }
+          : {}),
         GATEHOUSE_ADMIN_CLIENT_ID: secret('admin_client_id'),
         GATEHOUSE_ADMIN_CLIENT_SECRET: secret('admin_client_secret'),
       },
@@ -180,6 +233,22 @@ export class GatehouseStack extends Stack {
           },
         }),
       );
+    }
+    if (props.kmsSigning) {
+      server.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Sign', 'kms:GetPublicKey'],
+          resources: [...props.kmsSigning.signingKeyArns],
+        }),
+      );
+      if (props.kmsSigning.publishedKeyArns?.length) {
+        server.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['kms:GetPublicKey'],
+            resources: [...props.kmsSigning.publishedKeyArns],
+          }),
+        );
+      }
     }
     // The `$default` route: every path and method goes to the server's own router.
     new apigatewayv2.HttpRoute(this, 'AuthorizationServerRoute', {
@@ -263,6 +332,59 @@ export class GatehouseStack extends Stack {
     new CfnOutput(this, 'AuthorizationServerUrl', { value: this.httpApi.apiEndpoint });
     new CfnOutput(this, 'Issuer', { value: issuer });
   }
+}
+
+/** The server's network without public egress: its subnets, security group and VPC endpoints. */
+interface IsolatedNetwork {
+  vpc: ec2.IVpc;
+  subnets: ec2.SubnetSelection;
+  securityGroup: ec2.SecurityGroup;
+}
+
+/** Adds what the server needs inside a VPC with no public egress. */
+function addIsolatedNetwork(stack: Stack, option: 'isolated' | ExistingServerVpc): IsolatedNetwork {
+  const vpc =
+    option === 'isolated'
+      ? new ec2.Vpc(stack, 'ServerVpc', {
+          maxAzs: 2,
+          natGateways: 0,
+          // Isolated subnets only: no internet gateway, no NAT, no route out of the VPC.
+          subnetConfiguration: [
+            { name: 'server', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+          ],
+        })
+      : ec2.Vpc.fromVpcAttributes(stack, 'ServerVpc', {
+          vpcId: option.vpcId,
+          availabilityZones: [...option.availabilityZones],
+          isolatedSubnetIds: [...option.subnetIds],
+          isolatedSubnetRouteTableIds: [...option.routeTableIds],
+        });
+  const subnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  const securityGroup = new ec2.SecurityGroup(stack, 'ServerSecurityGroup', {
+    vpc,
+    description: 'gatehouse authorization server (HTTPS to the VPC endpoints only)',
+    allowAllOutbound: false,
+  });
+  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to the VPC endpoints');
+  vpc.addGatewayEndpoint('DynamoDbEndpoint', {
+    service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+    subnets: [subnets],
+  });
+  const kmsEndpointGroup = new ec2.SecurityGroup(stack, 'KmsEndpointSecurityGroup', {
+    vpc,
+    description: 'gatehouse KMS interface endpoint (HTTPS from the authorization server only)',
+    allowAllOutbound: false,
+  });
+  kmsEndpointGroup.addIngressRule(securityGroup, ec2.Port.tcp(443), 'the authorization server');
+  vpc.addInterfaceEndpoint('KmsEndpoint', {
+    service: ec2.InterfaceVpcEndpointAwsService.KMS,
+    subnets,
+    securityGroups: [kmsEndpointGroup],
+    // kms.<region>.amazonaws.com, the SDK's default endpoint, resolves inside the VPC.
+    privateDnsEnabled: true,
+    open: false,
+  });
+  return { vpc, subnets, securityGroup };
 }
 
 /** A handler's code, bundled by bundle-handler.mjs with serverless.yml's esbuild settings. */

@@ -7,7 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { createDynamoDbStore, createKeyRing, openKmsKek } from '@gatehouse/server/lambda';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateKmsKek } from '../../../packages/server/src/keys/kms-kek.ts';
 import { createStoreTable } from '../../../packages/server/src/store/dynamodb-table.ts';
@@ -62,7 +64,7 @@ async function coldStart(env: Record<string, string>): Promise<Handler> {
     GATEHOUSE_LOG_LEVEL: 'silent',
     ...env,
   };
-  const module = (await import('./authorization-server.ts')) as { handler: Handler };
+  const module = (await import('./authorization-server.ts')) as unknown as { handler: Handler };
   return module.handler;
 }
 
@@ -153,5 +155,83 @@ describe('the authorization server on Lambda', () => {
         GATEHOUSE_ADMIN_CLIENT_SECRET: admin.clientSecret,
       }),
     ).rejects.toMatchObject({ code: 'ERR_SIGNING_KEY_UNREADABLE' });
+  }, 60_000);
+});
+
+async function adminToken(handler: Handler): Promise<string> {
+  const res = await handler(
+    event('POST', '/oauth/token', {
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${admin.clientId}:${admin.clientSecret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        audience: `${ISSUER}api/v2/`,
+      }).toString(),
+    }),
+    {},
+  );
+  expect(res.statusCode, res.body).toBe(200);
+  return (JSON.parse(res.body ?? '{}') as { access_token: string }).access_token;
+}
+
+async function jwksOf(handler: Handler): Promise<{ keys: { kid: string; alg: string; kty: string }[] }> {
+  const res = await handler(event('GET', '/.well-known/jwks.json'), {});
+  expect(res.statusCode).toBe(200);
+  return JSON.parse(res.body ?? '{}');
+}
+
+describe('key upkeep on Lambda, with no timer', () => {
+  it('follows a rotation made by another instance once GATEHOUSE_SYNC_SECONDS have passed', async () => {
+    const handler = await coldStart({ ...kmsEnv(), GATEHOUSE_SYNC_SECONDS: '1' });
+    const before = (await jwksOf(handler)).keys.map((k) => k.kid);
+    // Another instance (here: the store and key ring directly) rotates the RS256 key.
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials });
+    const kmsClient = new KMSClient({ endpoint: kms.url, region: 'us-east-1', credentials });
+    const kek = await openKmsKek({ client: kmsClient, keyId, wrappedKek });
+    const other = createKeyRing({ store: createDynamoDbStore({ table: TABLE, client: dynamoClient }), kek });
+    const rotated = await other.rotateSigningKey('RS256');
+    kmsClient.destroy();
+    // The first invocation after the interval re-reads the keys (packages/server/src/lambda/
+    // invocation-upkeep.test.ts shows, without waiting, that none does so earlier).
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const after = (await jwksOf(handler)).keys.map((k) => k.kid);
+    expect(after).toContain(rotated.kid);
+    expect(after.some((kid) => !before.includes(kid))).toBe(true);
+    const token = await adminToken(handler);
+    expect(decodeProtectedHeader(token).kid).toBe(rotated.kid);
+    dynamoClient.destroy();
+  }, 60_000);
+});
+
+describe('the authorization server on Lambda signing with AWS KMS', () => {
+  it('signs with the KMS key, publishes only its public key, and never generates a private key', async () => {
+    const signingKey = kms.createSigningKey('RSA_2048');
+    const handler = await coldStart({
+      ...kmsEnv(),
+      GATEHOUSE_SIGNING: 'kms',
+      GATEHOUSE_KMS_SIGNING_KEYS: signingKey,
+    });
+    const jwks = await jwksOf(handler);
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256' });
+    expect(jwks.keys[0]).not.toHaveProperty('d');
+    const signs = kms.calls.filter((c) => c === 'Sign').length;
+    const token = await adminToken(handler);
+    expect(kms.calls.filter((c) => c === 'Sign').length).toBe(signs + 1);
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), {
+      issuer: ISSUER,
+      audience: `${ISSUER}api/v2/`,
+      typ: 'at+jwt',
+    });
+    expect(payload.client_id).toBe(admin.clientId);
+  }, 60_000);
+
+  it('fails its cold start, naming the variable, when the KMS signing keys are missing', async () => {
+    await expect(coldStart({ ...kmsEnv(), GATEHOUSE_SIGNING: 'kms' })).rejects.toThrow(
+      'GATEHOUSE_KMS_SIGNING_KEYS is required with GATEHOUSE_SIGNING=kms',
+    );
   }, 60_000);
 });

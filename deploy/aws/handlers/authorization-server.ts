@@ -4,24 +4,32 @@
  * prepared during init (top-level await): the store checked, the signing key ensured and opened,
  * the bootstrap admin made sure of, so requests find it ready.
  *
+ * Key upkeep (re-reading keys rotated or revoked through other instances, scheduled rotation) runs
+ * at the start of an invocation once GATEHOUSE_SYNC_SECONDS have passed: no timer runs in Lambda.
+ * With GATEHOUSE_SIGNING=kms, AWS KMS asymmetric keys sign and no private key exists here at all.
+ *
  * Without GATEHOUSE_ADMIN_CLIENT_ID / _SECRET the handler bootstraps no admin, since a generated
  * secret would land in CloudWatch Logs; serverless.yml and the CDK app always pass both (from
  * Secrets Manager).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import {
+  bootstrapServer,
+  createApp,
+  createDynamoDbStore,
+  createInvocationUpkeep,
+  createKek,
+  createLogger,
+  createMetrics,
+  createSecretHasher,
+  openKmsKek,
+  openSigning,
+  parseKek,
+} from '@gatehouse/server/lambda';
 import { handle } from 'hono/aws-lambda';
 import { pino } from 'pino';
-import { createApp } from '../../../packages/server/src/app.ts';
-import { bootstrapServer } from '../../../packages/server/src/bootstrap.ts';
-import { createSecretHasher } from '../../../packages/server/src/keys/client-secret.ts';
-import { createKek, parseKek } from '../../../packages/server/src/keys/kek.ts';
-import { createKeyRing } from '../../../packages/server/src/keys/key-ring.ts';
-import { openKmsKek } from '../../../packages/server/src/keys/kms-kek.ts';
-import { createLogger } from '../../../packages/server/src/observability/logger.ts';
-import { createMetrics } from '../../../packages/server/src/observability/metrics.ts';
-import { createDynamoDbStore } from '../../../packages/server/src/store/dynamodb-store.ts';
-import { readServerConfig } from './config.ts';
+import { readServerConfig } from './server-config.ts';
 
 const config = readServerConfig(process.env);
 // Synchronous writes: Lambda may freeze the process right after the answer, before an async flush.
@@ -40,17 +48,21 @@ const client = new DynamoDBClient({
 });
 const store = createDynamoDbStore({ table: config.table, client });
 await store.migrate();
-// A KMS-wrapped key-encryption key is unwrapped here, once per cold start (one kms:Decrypt call);
-// the KMS endpoint follows the SDK's own settings (AWS_REGION, AWS_ENDPOINT_URL_KMS).
+// The KMS endpoint follows the SDK's own settings (AWS_REGION, AWS_ENDPOINT_URL_KMS).
+const kmsClient = new KMSClient({ maxAttempts: 3 });
+// A KMS-wrapped key-encryption key is unwrapped here, once per cold start (one kms:Decrypt call).
 const kek =
   config.kek.kind === 'kms'
-    ? await openKmsKek({
-        client: new KMSClient({ maxAttempts: 3 }),
-        keyId: config.kek.keyId,
-        wrappedKek: config.kek.wrapped,
-      })
+    ? await openKmsKek({ client: kmsClient, keyId: config.kek.keyId, wrappedKek: config.kek.wrapped })
     : createKek(parseKek(config.kek.value, 'GATEHOUSE_KEK'));
-const keyRing = createKeyRing({ store, kek });
+// Local keys sealed by the KEK in the table, or AWS KMS signing keys (one kms:GetPublicKey each here).
+const { keyRing, jwtSigner } = await openSigning({
+  signing: config.signing,
+  store,
+  kek,
+  logger,
+  kmsClient,
+});
 const hasher = createSecretHasher(kek.deriveKey('client-secret'));
 if (config.admin !== undefined) {
   await bootstrapServer({ issuer: config.issuer, store, keyRing, hasher, logger, admin: config.admin });
@@ -66,7 +78,23 @@ const app = createApp({
   hasher,
   logger,
   metrics: createMetrics(),
+  syncSeconds: config.syncSeconds,
+  jwtSigner,
 });
+// No timer runs in a frozen Lambda: key upkeep runs at the start of an invocation once
+// GATEHOUSE_SYNC_SECONDS have passed (a first round now, so the `next` keys are published).
+const upkeep = createInvocationUpkeep({
+  keyRing,
+  store,
+  logger,
+  intervalMs: config.syncSeconds * 1000,
+  rotationMs: Math.round(config.keyRotationDays * 86_400_000),
+});
+await upkeep.runNow();
+const serve = handle(app);
 
 /** The handler API Gateway (HTTP API, payload 2.0) invokes for every route. */
-export const handler = handle(app);
+export const handler: typeof serve = async (event, context) => {
+  await upkeep.beforeInvocation();
+  return serve(event, context);
+};
