@@ -80,6 +80,9 @@ const app = createApp({
   metrics: createMetrics(),
   syncSeconds: config.syncSeconds,
   jwtSigner,
+  // Sessions sealed under a key every instance derives from the shared KEK, so any warm Lambda
+  // instance opens a console session another one made.
+  console: { sessionKey: kek.deriveKey('console-session') },
 });
 // No timer runs in a frozen Lambda: key upkeep runs at the start of an invocation once
 // GATEHOUSE_SYNC_SECONDS have passed (a first round now, so the `next` keys are published).
