@@ -38,4 +38,11 @@ export {
   type Verifier,
   type VerifierOptions,
 } from './verifier/create-verifier.ts';
-export type { IssuerProfileName } from './verifier/issuer-profile.ts';
+export type {
+  IssuerProfile,
+  IssuerProfileName,
+  IssuerProfileOption,
+} from './verifier/issuer-profile.ts';
+
+// registers the auth0, cognito, keycloak and generic issuer profiles (docs/issuer-profiles.md)
+import './verifier/profiles/index.ts';

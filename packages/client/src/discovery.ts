@@ -33,8 +33,14 @@ function sameIssuer(a: string, b: string): boolean {
   return a.replace(/\/$/, '') === b.replace(/\/$/, '');
 }
 
-/** Resolves the issuer's `token_endpoint`; throws `DiscoveryError`. */
-export async function discoverTokenEndpoint(req: DiscoveryRequest): Promise<string> {
+/** What discovery found: the token endpoint and the whole metadata document. */
+export interface DiscoveredIssuer {
+  tokenEndpoint: string;
+  metadata: Record<string, unknown>;
+}
+
+/** Resolves the issuer's `token_endpoint` (and metadata); throws `DiscoveryError`. */
+export async function discoverTokenEndpoint(req: DiscoveryRequest): Promise<DiscoveredIssuer> {
   const tried: string[] = [];
   for (const url of metadataUrls(req.issuer)) {
     const res = await getWithRetry(url, req);
@@ -65,7 +71,7 @@ export async function discoverTokenEndpoint(req: DiscoveryRequest): Promise<stri
     ) {
       throw new DiscoveryError(`${url} has no usable token_endpoint`);
     }
-    return tokenEndpoint;
+    return { tokenEndpoint, metadata: meta as Record<string, unknown> };
   }
   throw new DiscoveryError(`No authorization server metadata for ${req.issuer} (tried ${tried.join(', ')})`);
 }

@@ -16,6 +16,12 @@
 import { isInvalidTokenChallenge } from './bearer-challenge.ts';
 import { discoverTokenEndpoint } from './discovery.ts';
 import { TokenClientClosedError, TokenClientConfigError } from './errors.ts';
+import {
+  detectRequestStyle,
+  isTokenRequestStyle,
+  styleRequest,
+  type TokenRequestStyle,
+} from './request-style.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
 import { type ClientAuthMethod, requestToken, type TokenGrant } from './token-request.ts';
 
@@ -27,14 +33,20 @@ export interface TokenClientOptions {
   tokenEndpoint?: string;
   clientId: string;
   clientSecret: string;
-  /** API identifier, sent as `audience` (gatehouse, Auth0). */
+  /** API identifier, sent as `audience` (gatehouse, Auth0; Cognito: the resource server, prefixed to short scopes). */
   audience?: string;
   /** Resource indicator, sent as `resource` (RFC 8707: gatehouse, oidc-provider). */
   resource?: string;
   /** Scopes to ask for (space-separated string or list); omitted: the whole grant. */
   scope?: string | readonly string[];
-  /** Default `client_secret_basic`. */
+  /** Default `client_secret_basic` (`client_secret_post` in the body for Auth0's JSON style). */
   authMethod?: ClientAuthMethod;
+  /**
+   * The token request's wire format: `standard` (RFC 6749 form), `auth0` (JSON body with
+   * `audience`), `cognito` (form, Basic, `scope`). Default `auto`: chosen from the issuer's
+   * discovery document, `standard` with a `tokenEndpoint`. docs/issuer-profiles.md.
+   */
+  requestStyle?: TokenRequestStyle | 'auto';
   /** fetch used for discovery, token requests and `client.fetch` (default: global fetch). */
   fetch?: typeof globalThis.fetch;
   /** Seconds before expiry at which a cached token is no longer served (default 30; at most L/4). */
@@ -83,25 +95,28 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   const skewMs = (options.expirySkewSeconds ?? 30) * 1000;
   const defaultLifetimeMs = (options.defaultLifetimeSeconds ?? 300) * 1000;
 
-  let tokenEndpoint: Promise<string> | undefined = options.tokenEndpoint
-    ? Promise.resolve(options.tokenEndpoint)
+  let tokenEndpoint: Promise<Endpoint> | undefined = options.tokenEndpoint
+    ? Promise.resolve({ url: options.tokenEndpoint, style: settings.style ?? 'standard' })
     : undefined;
   let cached: CachedToken | undefined;
   let inflight: Promise<CachedToken> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let backgroundNotBefore = 0;
 
-  function endpoint(): Promise<string> {
+  function endpoint(): Promise<Endpoint> {
     tokenEndpoint ??= discoverTokenEndpoint({
       issuer: settings.issuer!,
       fetch: fetchImpl,
       retry,
       timeoutMs,
       signal: controller.signal,
-    }).catch((error: unknown) => {
-      tokenEndpoint = undefined; // rediscover next time
-      throw error;
-    });
+    }).then(
+      (found) => ({ url: found.tokenEndpoint, style: settings.style ?? detectRequestStyle(found.metadata) }),
+      (error: unknown) => {
+        tokenEndpoint = undefined; // rediscover next time
+        throw error;
+      },
+    );
     return tokenEndpoint;
   }
 
@@ -131,12 +146,20 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     if (controller.signal.aborted) return Promise.reject(new TokenClientClosedError());
     inflight ??= (async () => {
       try {
+        const { url, style } = await endpoint();
+        const styled = styleRequest(style, {
+          audience: options.audience,
+          resource: options.resource,
+          scope: settings.scope,
+          authMethod: options.authMethod,
+        });
         const grant = await requestToken({
-          tokenEndpoint: await endpoint(),
+          tokenEndpoint: url,
           clientId: options.clientId,
           clientSecret: options.clientSecret,
-          authMethod: options.authMethod ?? 'client_secret_basic',
-          params: settings.params,
+          authMethod: styled.authMethod,
+          params: styled.params,
+          encoding: styled.encoding,
           fetch: fetchImpl,
           retry,
           timeoutMs,
@@ -232,7 +255,15 @@ function isReplayable(input: string | URL | Request, init: RequestInit | undefin
 
 interface Settings {
   issuer: string | undefined;
-  params: Record<string, string>;
+  scope: string | undefined;
+  /** The explicit request style; undefined: from discovery. */
+  style: TokenRequestStyle | undefined;
+}
+
+/** The token endpoint and the request style it takes. */
+interface Endpoint {
+  url: string;
+  style: TokenRequestStyle;
 }
 
 function validate(options: TokenClientOptions): Settings {
@@ -253,12 +284,18 @@ function validate(options: TokenClientOptions): Settings {
   if (typeof clientSecret !== 'string' || clientSecret.length === 0) {
     throw new TokenClientConfigError('clientSecret is required.');
   }
-  const params: Record<string, string> = {};
-  if (options.audience !== undefined) params.audience = options.audience;
-  if (options.resource !== undefined) params.resource = options.resource;
+  let scope: string | undefined;
   if (options.scope !== undefined) {
-    const scope = typeof options.scope === 'string' ? options.scope : options.scope.join(' ');
-    if (scope.trim() !== '') params.scope = scope.trim();
+    const joined = typeof options.scope === 'string' ? options.scope : options.scope.join(' ');
+    if (joined.trim() !== '') scope = joined.trim();
+  }
+  const requested = options.requestStyle ?? 'auto';
+  if (requested !== 'auto' && !isTokenRequestStyle(requested)) {
+    throw new TokenClientConfigError('requestStyle must be auto, standard, auth0 or cognito.');
+  }
+  const style = requested === 'auto' ? undefined : requested;
+  if (style === 'auth0' && options.audience === undefined) {
+    throw new TokenClientConfigError('audience is required by Auth0 (the API identifier).');
   }
   if (options.expirySkewSeconds !== undefined && !(options.expirySkewSeconds >= 0)) {
     throw new TokenClientConfigError('expirySkewSeconds must be 0 or more.');
@@ -269,5 +306,5 @@ function validate(options: TokenClientOptions): Settings {
   ) {
     throw new TokenClientConfigError('retry.attempts must be a whole number of at least 1.');
   }
-  return { issuer, params };
+  return { issuer, scope, style };
 }

@@ -20,8 +20,10 @@ export interface TokenRequest {
   clientId: string;
   clientSecret: string;
   authMethod: ClientAuthMethod;
-  /** Extra form parameters: `audience`, `resource`, `scope`. */
+  /** Extra parameters: `audience`, `resource`, `scope`. */
   params: Record<string, string>;
+  /** `form` (RFC 6749) or `json` (Auth0's body); default form. */
+  encoding?: 'form' | 'json' | undefined;
   fetch: typeof globalThis.fetch;
   retry: RetryPolicy;
   timeoutMs: number;
@@ -89,9 +91,10 @@ async function wait(req: TokenRequest, retry: number, retryAfterMs: number | und
 
 /** Redirects are not followed: a token endpoint that redirects would carry the credentials elsewhere. */
 function buildInit(req: TokenRequest): RequestInit {
-  const form = new URLSearchParams({ grant_type: 'client_credentials', ...req.params });
+  const fields: Record<string, string> = { grant_type: 'client_credentials', ...req.params };
+  const json = req.encoding === 'json';
   const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
+    'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded',
     accept: 'application/json',
   };
   if (req.authMethod === 'client_secret_basic') {
@@ -99,10 +102,11 @@ function buildInit(req: TokenRequest): RequestInit {
     const pair = `${formEncode(req.clientId)}:${formEncode(req.clientSecret)}`;
     headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
   } else {
-    form.set('client_id', req.clientId);
-    form.set('client_secret', req.clientSecret);
+    fields.client_id = req.clientId;
+    fields.client_secret = req.clientSecret;
   }
-  return { method: 'POST', headers, body: form.toString(), redirect: 'manual' };
+  const body = json ? JSON.stringify(fields) : new URLSearchParams(fields).toString();
+  return { method: 'POST', headers, body, redirect: 'manual' };
 }
 
 function formEncode(value: string): string {

@@ -68,4 +68,42 @@ describe('contacts configuration', () => {
       }
     }
   });
+
+  it('takes another issuer profile: Auth0 as the original deployment had it, Cognito with app client ids', () => {
+    expect(
+      loadConfig({
+        CONTACTS_ISSUER_PROFILE: 'auth0',
+        GATEHOUSE_ISSUER: 'https://contacts-demo.eu.auth0.com/',
+        CONTACTS_AUDIENCE: 'https://contacts.example.com',
+      }),
+    ).toMatchObject({ issuerProfile: 'auth0', audience: 'https://contacts.example.com' });
+    expect(
+      loadConfig({
+        CONTACTS_ISSUER_PROFILE: 'cognito',
+        GATEHOUSE_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123',
+        CONTACTS_AUDIENCE: 'client-a,client-b',
+        CONTACTS_RESOURCE_SERVER: 'https://contacts.example.com',
+      }),
+    ).toMatchObject({
+      issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123',
+      audience: ['client-a', 'client-b'],
+      issuerProfile: { name: 'cognito', resourceServer: 'https://contacts.example.com' },
+    });
+  });
+
+  it.each([
+    [{ CONTACTS_ISSUER_PROFILE: 'okta' }, 'CONTACTS_ISSUER_PROFILE: must be one of'],
+    [{ GATEHOUSE_ISSUER: 'http://localhost:4000' }, 'GATEHOUSE_ISSUER: must end with "/"'],
+    [
+      { CONTACTS_ISSUER_PROFILE: 'auth0', CONTACTS_SCOPE_CLAIM: 'scp' },
+      'CONTACTS_SCOPE_CLAIM: applies to CONTACTS_ISSUER_PROFILE=generic only',
+    ],
+    [
+      { CONTACTS_ISSUER_PROFILE: 'keycloak', CONTACTS_POLICY: 'remote' },
+      'CONTACTS_POLICY: remote follows a gatehouse server',
+    ],
+  ])('refuses an issuer profile setting that cannot work (%#)', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
 });

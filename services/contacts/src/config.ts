@@ -7,6 +7,7 @@
  * own API identifier.
  */
 import path from 'node:path';
+import type { IssuerProfileName, IssuerProfileOption } from '@gatehouse/authorizer';
 import { z } from 'zod';
 import { DEFAULT_CONTACTS_AUDIENCE } from './access/route-policy.ts';
 
@@ -32,10 +33,16 @@ export type ContactsLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | '
 export interface ContactsConfig {
   port: number;
   host: string;
-  /** Authorization server issuer, ends in `/`. */
+  /** Token issuer (gatehouse's ends in `/`; see `CONTACTS_ISSUER_PROFILE` for others). */
   issuer: string;
-  /** This API's identifier: the `aud` its tokens must carry. */
-  audience: string;
+  /** This API's identifier: the `aud` its tokens must carry (cognito: the accepted app client ids). */
+  audience: string | string[];
+  /**
+   * `CONTACTS_ISSUER_PROFILE` (default `gatehouse`) with its settings `CONTACTS_RESOURCE_SERVER`
+   * (cognito), `CONTACTS_SCOPE_CLAIM`, `CONTACTS_AUDIENCE_CLAIM`, `CONTACTS_CLIENT_ID_CLAIM` (generic):
+   * whose tokens the service accepts (docs/issuer-profiles.md).
+   */
+  issuerProfile: IssuerProfileOption;
   store: ContactsStoreKind;
   /** Absolute directory of the SQLite file. */
   dataDir: string;
@@ -64,8 +71,19 @@ const portSchema = z
 
 const issuerSchema = z
   .string()
-  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an absolute http(s) URL')
-  .refine((v) => v.endsWith('/'), 'must end with "/" (e.g. http://localhost:4000/)');
+  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an absolute http(s) URL');
+
+const profileSchema = z.enum(['gatehouse', 'auth0', 'cognito', 'keycloak', 'generic'], {
+  error: 'must be one of gatehouse, auth0, cognito, keycloak, generic',
+});
+
+/** Profile settings: the variable, and the profile it belongs to. */
+const PROFILE_SETTINGS = [
+  ['resourceServer', 'CONTACTS_RESOURCE_SERVER', 'cognito'],
+  ['scopeClaim', 'CONTACTS_SCOPE_CLAIM', 'generic'],
+  ['audienceClaim', 'CONTACTS_AUDIENCE_CLAIM', 'generic'],
+  ['clientIdClaim', 'CONTACTS_CLIENT_ID_CLAIM', 'generic'],
+] as const;
 
 const audienceSchema = z
   .string()
@@ -101,7 +119,8 @@ const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace
 });
 
 /**
- * Reads and validates the `CONTACTS_*` variables (and `GATEHOUSE_ISSUER`, `GATEHOUSE_SYNC_SECONDS`,
+ * Reads and validates the `CONTACTS_*` variables (`CONTACTS_ISSUER_PROFILE` and its settings among
+ * them; and `GATEHOUSE_ISSUER`, `GATEHOUSE_SYNC_SECONDS`,
  * `AWS_REGION`). Empty
  * values count as unset.
  * @throws ConfigError naming the first bad variable.
@@ -121,11 +140,44 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ContactsConfig
     return raw === undefined ? undefined : parse(name, schema, raw);
   };
 
+  const profile: IssuerProfileName = parse('CONTACTS_ISSUER_PROFILE', profileSchema, 'gatehouse');
+  const issuer = parse('GATEHOUSE_ISSUER', issuerSchema, 'http://localhost:4000/');
+  if (profile === 'gatehouse' && !issuer.endsWith('/')) {
+    throw new ConfigError('GATEHOUSE_ISSUER', 'must end with "/" (e.g. http://localhost:4000/)');
+  }
+  const audience = parse('CONTACTS_AUDIENCE', audienceSchema, DEFAULT_CONTACTS_AUDIENCE);
+  const settings: Record<string, string> = {};
+  for (const [key, variable, owner] of PROFILE_SETTINGS) {
+    const value = get(variable);
+    if (value === undefined) continue;
+    if (owner !== profile)
+      throw new ConfigError(variable, `applies to CONTACTS_ISSUER_PROFILE=${owner} only`);
+    settings[key] = value;
+  }
+  if (profile !== 'gatehouse' && get('CONTACTS_POLICY') === 'remote') {
+    throw new ConfigError('CONTACTS_POLICY', `remote follows a gatehouse server, not ${profile}`);
+  }
+  const clientIds = audience.split(',');
+  if (profile === 'cognito' && clientIds.some((id) => id === '')) {
+    throw new ConfigError('CONTACTS_AUDIENCE', 'must be the accepted app client ids, comma-separated');
+  }
+
   return {
     port: parse('CONTACTS_PORT', portSchema, '4001'),
     host: parse('CONTACTS_HOST', hostSchema, '127.0.0.1'),
-    issuer: parse('GATEHOUSE_ISSUER', issuerSchema, 'http://localhost:4000/'),
-    audience: parse('CONTACTS_AUDIENCE', audienceSchema, DEFAULT_CONTACTS_AUDIENCE),
+    issuer,
+    audience: profile === 'cognito' ? clientIds : audience,
+    issuerProfile:
+      profile === 'cognito'
+        ? { name: profile, resourceServer: settings.resourceServer }
+        : profile === 'generic'
+          ? {
+              name: profile,
+              scopeClaim: settings.scopeClaim,
+              audienceClaim: settings.audienceClaim,
+              clientIdClaim: settings.clientIdClaim,
+            }
+          : profile,
     store: parse('CONTACTS_STORE', storeSchema, 'sqlite'),
     dataDir: path.resolve(get('CONTACTS_DATA_DIR') ?? './.contacts'),
     table: parse('CONTACTS_TABLE', tableSchema, 'contacts'),

@@ -3,6 +3,8 @@ import {
   type AuthorizerOptions,
   createAuthorizer,
 } from '../authorizer/create-authorizer.ts';
+// every adapter takes any issuer profile by name (docs/issuer-profiles.md)
+import '../verifier/profiles/index.ts';
 
 /** What every adapter accepts: an authorizer to share, or the options to create one. */
 export type AdapterOptions = Authorizer | AuthorizerOptions;

@@ -47,4 +47,52 @@ describe('readForwardAuthConfig', () => {
     expect(() => readForwardAuthConfig({}, vars)).toThrow(ConfigError);
     expect(() => readForwardAuthConfig({}, vars)).toThrow(message);
   });
+
+  it('reads a cognito profile: app client ids from the audience, the resource server from its flag or variable', () => {
+    const cognito = {
+      AUTHORIZER_POLICY: 'p.json',
+      GATEHOUSE_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123',
+    };
+    expect(
+      readForwardAuthConfig(
+        { 'issuer-profile': 'cognito', audience: 'client-a, client-b' },
+        { ...cognito, AUTHORIZER_RESOURCE_SERVER: 'https://contacts.example.com' },
+      ),
+    ).toMatchObject({
+      audience: ['client-a', 'client-b'],
+      issuerProfile: { name: 'cognito', resourceServer: 'https://contacts.example.com' },
+    });
+  });
+
+  it('reads the generic profile claim names from --scope-claim, --audience-claim and --client-id-claim', () => {
+    expect(
+      readForwardAuthConfig(
+        { 'issuer-profile': 'generic', 'scope-claim': 'scp', 'client-id-claim': 'azp' },
+        { ...env, AUTHORIZER_AUDIENCE_CLAIM: 'resource' },
+      ).issuerProfile,
+    ).toEqual({ name: 'generic', scopeClaim: 'scp', audienceClaim: 'resource', clientIdClaim: 'azp' });
+  });
+
+  it.each([
+    [
+      { 'issuer-profile': 'auth0', 'scope-claim': 'scp' },
+      env,
+      '--scope-claim / AUTHORIZER_SCOPE_CLAIM applies to the generic issuer profile only',
+    ],
+    [
+      { 'issuer-profile': 'keycloak' },
+      { ...env, AUTHORIZER_RESOURCE_SERVER: 'x' },
+      'AUTHORIZER_RESOURCE_SERVER applies to the cognito issuer profile only',
+    ],
+    [
+      { 'issuer-profile': 'auth0' },
+      { ...env, AUTHORIZER_POLICY: 'remote' },
+      'with the auth0 profile give a policy file',
+    ],
+    [{ 'issuer-profile': 'cognito', audience: 'a,,b' }, env, 'comma-separated list of app client ids'],
+    [{ 'issuer-profile': 'okta' }, env, 'AUTHORIZER_ISSUER_PROFILE must be one of'],
+  ])('refuses a profile setting that cannot work (%#)', (flags, variables, message) => {
+    expect(() => readForwardAuthConfig(flags, variables)).toThrow(ConfigError);
+    expect(() => readForwardAuthConfig(flags, variables)).toThrow(message);
+  });
 });

@@ -3,18 +3,23 @@
  * (DESIGN.md names), validated once; every error names the flag and the variable.
  */
 import { z } from 'zod';
+import type { IssuerProfileOption } from '../verifier/issuer-profile.ts';
+import { readAudienceConfig, readProfileConfig } from '../verifier/profiles/profile-config.ts';
+import { ProfileSettingError } from '../verifier/profiles/profile-errors.ts';
 
 /** The validated forward-auth configuration. */
 export interface ForwardAuthConfig {
   readonly issuer: string;
-  readonly audience: string;
+  /** The API identifier; for the cognito profile, the accepted app client ids. */
+  readonly audience: string | readonly string[];
   readonly port: number;
   readonly host: string;
   /** A policy file path, or `remote`: the API's `routes` on the server, followed live. */
   readonly policy: string;
   /** `GATEHOUSE_SYNC_SECONDS`: how often keys, the deny-list and a remote policy are refreshed. */
   readonly syncSeconds: number;
-  readonly issuerProfile: 'gatehouse' | 'auth0' | 'cognito' | 'keycloak' | 'generic';
+  /** The profile name, with its settings (`--resource-server`, `--scope-claim`, ...) when it takes some. */
+  readonly issuerProfile: IssuerProfileOption;
   readonly jwksUri?: string | undefined;
   readonly envoyPrefix: string;
 }
@@ -30,6 +35,10 @@ export interface ForwardAuthFlags {
   readonly 'jwks-uri'?: string | undefined;
   readonly 'envoy-prefix'?: string | undefined;
   readonly 'sync-seconds'?: string | undefined;
+  readonly 'resource-server'?: string | undefined;
+  readonly 'scope-claim'?: string | undefined;
+  readonly 'audience-claim'?: string | undefined;
+  readonly 'client-id-claim'?: string | undefined;
 }
 
 /** Raised for a configuration that cannot start; the message names the flag and the variable. */
@@ -91,7 +100,9 @@ const schema = z.object({
 /**
  * Reads the forward-auth configuration: each flag, else its variable (`GATEHOUSE_ISSUER`,
  * `AUTHORIZER_AUDIENCE`, `AUTHORIZER_PORT`, `AUTHORIZER_HOST`, `AUTHORIZER_POLICY`, `GATEHOUSE_SYNC_SECONDS`,
- * `AUTHORIZER_ISSUER_PROFILE`, `AUTHORIZER_JWKS_URI`, `AUTHORIZER_ENVOY_PREFIX`), else the default.
+ * `AUTHORIZER_ISSUER_PROFILE`, `AUTHORIZER_JWKS_URI`, `AUTHORIZER_ENVOY_PREFIX`, and the profile
+ * settings `AUTHORIZER_RESOURCE_SERVER`, `AUTHORIZER_SCOPE_CLAIM`, `AUTHORIZER_AUDIENCE_CLAIM`,
+ * `AUTHORIZER_CLIENT_ID_CLAIM`), else the default.
  * Throws {@link ConfigError} with every problem found.
  */
 export function readForwardAuthConfig(
@@ -111,5 +122,25 @@ export function readForwardAuthConfig(
     envoyPrefix: pick(flags['envoy-prefix'], 'AUTHORIZER_ENVOY_PREFIX') ?? '/envoy',
   });
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join('\n'));
-  return parsed.data;
+  const name = parsed.data.issuerProfile;
+  if (name !== 'gatehouse' && parsed.data.policy === 'remote') {
+    throw new ConfigError(
+      `--policy / AUTHORIZER_POLICY remote follows a gatehouse server; with the ${name} profile give a policy file`,
+    );
+  }
+  try {
+    return {
+      ...parsed.data,
+      audience: readAudienceConfig(name, parsed.data.audience),
+      issuerProfile: readProfileConfig(name, {
+        resourceServer: pick(flags['resource-server'], 'AUTHORIZER_RESOURCE_SERVER'),
+        scopeClaim: pick(flags['scope-claim'], 'AUTHORIZER_SCOPE_CLAIM'),
+        audienceClaim: pick(flags['audience-claim'], 'AUTHORIZER_AUDIENCE_CLAIM'),
+        clientIdClaim: pick(flags['client-id-claim'], 'AUTHORIZER_CLIENT_ID_CLAIM'),
+      }),
+    };
+  } catch (error) {
+    if (error instanceof ProfileSettingError) throw new ConfigError(error.message);
+    throw error;
+  }
 }

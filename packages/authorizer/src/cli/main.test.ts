@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startProductIssuer } from '../../../../test/issuers/product-issuers.ts';
 import { contactsPolicy } from '../testing/adapter-contract.ts';
 import { startTestIssuer, type TestIssuer } from '../testing/test-issuer.ts';
 
@@ -112,13 +113,60 @@ describe('gatehouse-authorizer forward-auth', () => {
     expect((await done).code).toBe(0);
   });
 
+  it('verifies Cognito client-credentials tokens with --issuer-profile cognito and the resource server from its variable', async () => {
+    const api = 'https://contacts.example.com';
+    const cognito = await startProductIssuer('cognito', {
+      audience: api,
+      clients: [{ id: 'app-client-1', secret: 'x', scopes: ['read:contacts'] }],
+    });
+    const child = run(
+      [
+        'forward-auth',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--issuer-profile',
+        'cognito',
+        '--policy',
+        policyFile,
+      ],
+      {
+        GATEHOUSE_ISSUER: cognito.issuer,
+        AUTHORIZER_AUDIENCE: 'app-client-1,app-client-2',
+        AUTHORIZER_RESOURCE_SERVER: api,
+      },
+    );
+    const done = finish(child);
+    try {
+      const port = await listeningPort(child);
+      const ask = async (method: string, token: string) =>
+        fetch(`http://127.0.0.1:${port}/nginx`, {
+          headers: {
+            'x-original-method': method,
+            'x-original-uri': '/contacts',
+            authorization: `Bearer ${token}`,
+          },
+        });
+      const allowed = await ask('GET', cognito.mint('app-client-1'));
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers.get('x-auth-scope')).toBe('read:contacts');
+      expect((await ask('POST', cognito.mint('app-client-1'))).status).toBe(403);
+      expect((await ask('GET', cognito.mint('app-client-1', { token_use: 'id' }))).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+      await cognito.close();
+    }
+    expect((await done).code).toBe(0);
+  });
+
   it.each<[string[], Record<string, string>, string]>([
     [[], { AUTHORIZER_POLICY: 'x.json' }, 'AUTHORIZER_AUDIENCE is required'],
     [['--sync-seconds', '0'], { AUTHORIZER_AUDIENCE: 'api' }, 'GATEHOUSE_SYNC_SECONDS must be whole seconds'],
     [
-      ['--issuer-profile', 'auth0'],
-      { AUTHORIZER_AUDIENCE: 'api', AUTHORIZER_POLICY: 'POLICY' },
-      'not supported yet',
+      ['--issuer-profile', 'cognito'],
+      { AUTHORIZER_AUDIENCE: 'app-client-id', AUTHORIZER_POLICY: 'POLICY' },
+      'cannot match cognito tokens',
     ],
     [
       [],

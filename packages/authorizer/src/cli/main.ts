@@ -9,6 +9,7 @@ import { ConfigurationError } from '../errors/errors.ts';
 import { createForwardAuthServer } from '../forward-auth/create-forward-auth-server.ts';
 import { createJsonLogger } from '../logging/logger.ts';
 import { loadRoutePolicyFile } from '../policy/load-policy-file.ts';
+import '../verifier/profiles/index.ts';
 import { ConfigError, readForwardAuthConfig } from './config.ts';
 
 const USAGE = `Usage: gatehouse-authorizer forward-auth [options]
@@ -20,7 +21,8 @@ Verifies bearer tokens for a reverse proxy and checks the route policy.
 
 Options (environment fallback in brackets):
   --issuer <url>            token issuer [GATEHOUSE_ISSUER, default http://localhost:4000/]
-  --audience <id>           API identifier tokens must name [AUTHORIZER_AUDIENCE, required]
+  --audience <id>           API identifier tokens must name; for cognito, the accepted
+                            app client ids, comma-separated [AUTHORIZER_AUDIENCE, required]
   --policy <file|remote>    route policy JSON file, or remote: the API's routes on the
                             server, followed live [AUTHORIZER_POLICY, required]
   --sync-seconds <n>        how often keys, deny-list and remote policy are refreshed
@@ -28,6 +30,11 @@ Options (environment fallback in brackets):
   --port <n>                listen port [AUTHORIZER_PORT, default 4002]
   --host <addr>             listen address [AUTHORIZER_HOST, default 0.0.0.0]
   --issuer-profile <name>   gatehouse|auth0|cognito|keycloak|generic [AUTHORIZER_ISSUER_PROFILE]
+  --resource-server <id>    cognito: resource server whose <id>/<scope> scopes count
+                            [AUTHORIZER_RESOURCE_SERVER]
+  --scope-claim <name>      generic: claim holding the scopes [AUTHORIZER_SCOPE_CLAIM, scope]
+  --audience-claim <name>   generic: claim holding the audience [AUTHORIZER_AUDIENCE_CLAIM, aud]
+  --client-id-claim <name>  generic: claim naming the client [AUTHORIZER_CLIENT_ID_CLAIM, client_id]
   --jwks-uri <url>          skip discovery [AUTHORIZER_JWKS_URI]
   --envoy-prefix <path>     Envoy path_prefix [AUTHORIZER_ENVOY_PREFIX, default /envoy]
 `;
@@ -45,6 +52,10 @@ async function forwardAuth(args: string[]): Promise<void> {
       'jwks-uri': { type: 'string' },
       'envoy-prefix': { type: 'string' },
       'sync-seconds': { type: 'string' },
+      'resource-server': { type: 'string' },
+      'scope-claim': { type: 'string' },
+      'audience-claim': { type: 'string' },
+      'client-id-claim': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
