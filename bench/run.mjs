@@ -3,7 +3,7 @@
 // cores and must not overlap), then writes bench/REPORT.md from the sections they leave in
 // bench/.results/. Pass names to run a subset: `npm run bench -- token verify`.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ for (const [i, name] of benches.entries()) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${name}.bench.ts`)], {
     stdio: 'inherit',
     cwd: join(here, '..'),
-    timeout: 6 * 60_000,
+    timeout: 15 * 60_000,
   });
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   if (r.status !== 0) {

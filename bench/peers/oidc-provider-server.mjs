@@ -43,6 +43,8 @@ const provider = new Provider(issuer, {
 });
 provider.on('server_error', (_ctx, err) => console.error('oidc-provider server_error', err.message));
 const server = provider.listen(port, '127.0.0.1', () => {
-  console.log(`READY ${JSON.stringify({ url: issuer, audience, clientId: 'bench-client', clientSecret: 'bench-secret-that-is-long-enough-for-hs256-0123456789' })}`);
+  console.log(
+    `READY ${JSON.stringify({ url: issuer, audience, clientId: 'bench-client', clientSecret: 'bench-secret-that-is-long-enough-for-hs256-0123456789' })}`,
+  );
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

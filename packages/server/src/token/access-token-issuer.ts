@@ -15,6 +15,7 @@ import { type KeyRing, KeyRingError, type Signer } from '../keys/key-ring.ts';
 import type { ClientRecord, ResourceServerRecord, SigningAlg, Store } from '../store/store.ts';
 import type { JwtSigner } from './jwt-signer.ts';
 import type { TokenParameters } from './token-parameters.ts';
+import type { TokenReads } from './token-read-cache.ts';
 import { createUlid } from './ulid.ts';
 
 /** The successful token answer. @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1 */
@@ -47,8 +48,14 @@ export interface AccessTokenIssuer {
    * Signs a token for an authenticated client. `issuedAtMs` must be taken before the client was
    * read from the store: a token may then only carry state read after its issue time, so a cut-off
    * set when that state changed (at a later time) catches every token that holds the old state.
+   * `reads`: the request's snapshot of the token read cache (taken after `issuedAtMs`), else the store.
    */
-  issue(client: ClientRecord, params: TokenParameters, issuedAtMs: number): Promise<IssuedToken>;
+  issue(
+    client: ClientRecord,
+    params: TokenParameters,
+    issuedAtMs: number,
+    reads?: TokenReads,
+  ): Promise<IssuedToken>;
 }
 
 /**
@@ -115,11 +122,11 @@ export function createAccessTokenIssuer(opts: AccessTokenIssuerOptions): AccessT
   };
 
   return {
-    async issue(client, params, issuedAtMs) {
+    async issue(client, params, issuedAtMs, reads = store) {
       const audience = selectAudience(params, defaultAudience);
-      const api = await store.getResourceServerByIdentifier(audience);
+      const api = await reads.getResourceServerByIdentifier(audience);
       if (api === null) throw new InvalidTarget('no API has this identifier');
-      const grant = await store.findClientGrant(client.clientId, api.identifier);
+      const grant = await reads.findClientGrant(client.clientId, api.identifier);
       if (grant === null) throw new AccessDenied('the client is not authorized to access this API');
       const scope = selectScopes(params.scope, grant.scope, api).join(' ');
       const lifetime = grant.tokenLifetime ?? api.tokenLifetime;

@@ -1,6 +1,14 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidClient, InvalidRequest } from '../http/errors.ts';
-import { parseClientCredentials } from './client-authentication.ts';
+import { createSecretHasher, type SecretHasher } from '../keys/client-secret.ts';
+import { createSqliteStore } from '../store/sqlite-store.ts';
+import { sampleClient } from '../store/store-contract.ts';
+import { createClientAuthenticator, parseClientCredentials } from './client-authentication.ts';
+import { createTokenReadCache } from './token-read-cache.ts';
 
 const basic = (raw: string) => `Basic ${Buffer.from(raw).toString('base64')}`;
 
@@ -55,6 +63,90 @@ describe('parseClientCredentials', () => {
         expect(err, header).toBeInstanceOf(InvalidClient);
         expect((err as InvalidClient).challenge, header).toBeDefined();
       }
+    }
+  });
+});
+
+describe('createClientAuthenticator with the token read cache', () => {
+  /** A real SQLite store and a real hasher whose verify calls are counted. */
+  async function setup() {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-client-auth-'));
+    const store = createSqliteStore({ file: join(dir, 'gatehouse.db') });
+    const real = createSecretHasher(randomBytes(32));
+    let verifies = 0;
+    const hasher: SecretHasher = {
+      hash: real.hash,
+      verify: (secret, hash) => {
+        verifies++;
+        return real.verify(secret, hash);
+      },
+    };
+    const secret = 'a-generated-secret-of-enough-length-0123456789';
+    const client = await store.createClient(
+      sampleClient({
+        secrets: [{ id: 's1', hash: real.hash(secret), createdAt: Date.now(), expiresAt: null }],
+      }),
+    );
+    const authenticator = createClientAuthenticator({ store, hasher });
+    const cache = createTokenReadCache(store);
+    const credentials = (clientSecret: string) =>
+      ({ clientId: client.clientId, clientSecret, method: 'client_secret_basic' }) as const;
+    return {
+      store,
+      client,
+      secret,
+      cache,
+      credentials,
+      verifies: () => verifies,
+      authenticate: (clientSecret: string, cached = true) =>
+        authenticator.authenticate(credentials(clientSecret), {
+          endpoint: 'http://127.0.0.1/oauth/token',
+          reads: cached ? cache.snapshot() : undefined,
+        }),
+      async close() {
+        await store.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it('verifies a cached client’s secret in full once, then by its remembered digest until the client changes', async () => {
+    const t = await setup();
+    try {
+      await t.authenticate(t.secret);
+      expect(t.verifies()).toBe(1);
+      await t.authenticate(t.secret);
+      await t.authenticate(t.secret);
+      expect(t.verifies()).toBe(1);
+      await t.store.updateClient(t.client.clientId, { description: 'changed' });
+      await t.authenticate(t.secret);
+      expect(t.verifies()).toBe(2);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses a wrong secret after a remembered right one, verifying it in full', async () => {
+    const t = await setup();
+    try {
+      await t.authenticate(t.secret);
+      await expect(t.authenticate(`${t.secret}x`)).rejects.toBeInstanceOf(InvalidClient);
+      expect(t.verifies()).toBe(2);
+      await t.store.updateClient(t.client.clientId, { disabled: true });
+      await expect(t.authenticate(t.secret)).rejects.toBeInstanceOf(InvalidClient);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('remembers nothing for a client read from the store directly', async () => {
+    const t = await setup();
+    try {
+      await t.authenticate(t.secret, false);
+      await t.authenticate(t.secret, false);
+      expect(t.verifies()).toBe(2);
+    } finally {
+      await t.close();
     }
   });
 });

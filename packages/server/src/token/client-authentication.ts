@@ -6,9 +6,10 @@
  * the answer nor its timing tells whether a client id exists.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
+import { hash, timingSafeEqual } from 'node:crypto';
 import { InvalidClient, InvalidRequest } from '../http/errors.ts';
 import type { SecretHasher } from '../keys/client-secret.ts';
-import type { ClientRecord, ClientStore } from '../store/store.ts';
+import type { ClientRecord, ClientSecretRecord, ClientStore } from '../store/store.ts';
 import type { TokenParameters } from './token-parameters.ts';
 
 /** The challenge sent with a 401 when the client used (or should use) HTTP Basic. */
@@ -114,6 +115,10 @@ export function parseClientCredentials(
 export interface AuthenticationContext {
   /** The URL of the endpoint called (token, revocation or introspection). */
   endpoint: string;
+  /** The caller's source address, for the failed-authentication limits (limits/auth-limiter.ts). */
+  address?: string | undefined;
+  /** Where to read the client: the token endpoint's per-request cache snapshot (token-read-cache.ts); default the store. */
+  reads?: Pick<ClientStore, 'getClient'> | undefined;
 }
 
 /** Verifies a JWT client assertion (private_key_jwt), answering the client it authenticates. */
@@ -134,35 +139,69 @@ export interface ClientAuthenticatorOptions {
   hasher: SecretHasher;
   /** Verifies client assertions; without it, private_key_jwt is refused. */
   assertions?: ClientAssertionVerifier;
+  /** Verifies platform tokens of federated credentials (federation/); without it, they are refused. */
+  federation?: ClientAssertionVerifier & { accepts(assertion: string): boolean };
+}
+
+/**
+ * A secret that verified against a client record, by its SHA-256 (never the secret itself).
+ *
+ * The token read cache (token-read-cache.ts) hands out the same frozen `ClientRecord` object until
+ * the store changes, so a success remembered for that object is forgotten with it: a rotated or
+ * removed secret, a disabled client or any other write makes the next request read a new record
+ * and verify its secret in full. Only successes are remembered, and the expiry of the secret that
+ * matched is checked again each time. This saves the keyed hash of every live secret (and the
+ * Hmac object) per request: a plain SHA-256 and one constant-time comparison instead.
+ */
+interface VerifiedSecret {
+  digest: Buffer;
+  expiresAt: number | null;
+}
+
+function matchesRemembered(remembered: VerifiedSecret, digest: Buffer, now: number): boolean {
+  if (remembered.expiresAt !== null && remembered.expiresAt <= now) return false;
+  return timingSafeEqual(digest, remembered.digest);
 }
 
 /** Creates the authenticator. */
 export function createClientAuthenticator(opts: ClientAuthenticatorOptions): ClientAuthenticator {
-  const { store, hasher, assertions } = opts;
+  const { store, hasher, assertions, federation } = opts;
   // Verified against when the client is unknown, so both paths cost one HMAC and one comparison.
   const dummyHash = hasher.hash('gatehouse:unknown-client');
+  // The secret last verified for a cached (frozen, so unchanging) client record: see VerifiedSecret.
+  const verified = new WeakMap<ClientRecord, VerifiedSecret>();
   return {
     async authenticate(credentials, context) {
       if (credentials.method === 'private_key_jwt') {
+        if (federation?.accepts(credentials.assertion)) return federation.verify(credentials, context);
         if (assertions === undefined) throw new InvalidClient('private_key_jwt is not enabled');
         return assertions.verify(credentials, context);
       }
       const challenge = credentials.method === 'client_secret_basic' ? BASIC_CHALLENGE : undefined;
-      const client = await store.getClient(credentials.clientId);
+      // Taken on every path (unknown client included), so failures cost the same as before.
+      const digest = hash('sha256', credentials.clientSecret, 'buffer');
+      const client = await (context.reads ?? store).getClient(credentials.clientId);
       if (client === null) {
         hasher.verify(credentials.clientSecret, dummyHash);
         throw new InvalidClient(FAILED, challenge);
       }
       const now = Date.now();
-      let matched = false;
+      const remembered = verified.get(client);
+      if (remembered !== undefined && matchesRemembered(remembered, digest, now)) {
+        return client;
+      }
+      let matched: ClientSecretRecord | undefined;
       for (const secret of client.secrets) {
         // No short-circuit: every live secret is checked, so timing does not reveal which matched.
         const live = secret.expiresAt === null || secret.expiresAt > now;
-        if (hasher.verify(credentials.clientSecret, secret.hash) && live) matched = true;
+        if (hasher.verify(credentials.clientSecret, secret.hash) && live) matched = secret;
       }
       if (client.secrets.length === 0) hasher.verify(credentials.clientSecret, dummyHash);
-      if (!matched || client.disabled || client.tokenEndpointAuthMethod === 'private_key_jwt') {
+      if (matched === undefined || client.disabled || client.tokenEndpointAuthMethod === 'private_key_jwt') {
         throw new InvalidClient(FAILED, challenge);
+      }
+      if (Object.isFrozen(client)) {
+        verified.set(client, { digest, expiresAt: matched.expiresAt });
       }
       return client;
     },

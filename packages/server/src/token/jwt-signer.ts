@@ -1,20 +1,19 @@
 /**
  * Compact JWS signing for access tokens with node:crypto alone (no jose on the hot path).
  *
- * Where the signature runs is chosen by measurement:
- * - With several cores available, `crypto.sign(alg, data, key, callback)` runs it on libuv's
- *   thread pool: the event loop keeps parsing requests while RSA works (an RS256-2048 signature
- *   costs close to a millisecond here), and the pool's threads put every core to work.
- * - With one core available (`os.availableParallelism()` honours `taskset` and cgroup CPU pinning),
- *   there is nothing to run in parallel and the hop only costs: measured with process.cpuUsage on
- *   one pinned core, an RS256 signature took 762 us synchronously, 818 us through the pool with 16
- *   in flight and 889 us with one (futex and eventfd wake-ups; more under gVisor). So it signs
- *   synchronously there. bench/token.bench.ts compares the whole endpoint with the raw ceiling.
+ * Where the signature runs is chosen by measurement: on libuv's thread pool
+ * (`crypto.sign(alg, data, key, callback)`), by default even with a single core. With several cores
+ * the pool's threads put every core to work while the event loop keeps parsing requests (an RS256-2048
+ * signature costs about 270 us here). Pinned to one core (`taskset -c 0`, bench/token.bench.ts) it
+ * still measured cheaper than signing in line: 399-403 us of process CPU per token request against
+ * 444-495 in line, in four interleaved A/B runs on the 2-core dev VM (a bare node:http server that
+ * only signs: 326 against 345). In a loop without HTTP both cost the same CPU per signature
+ * (265-277 us). On a busy core the pool's threads also win the process a larger share of the core,
+ * which adds to its req/s but is no saving: compare CPU per request. `offload: false` signs in line.
  * @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1
  * @see https://www.rfc-editor.org/rfc/rfc7518#section-3.1
  */
 import { constants, type KeyObject, type SignKeyObjectInput, sign } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import type { Signer } from '../keys/key-ring.ts';
 import type { SigningAlg } from '../store/store.ts';
 
@@ -53,7 +52,7 @@ export interface JwtSigner {
 
 /** Options of `createJwtSigner`. */
 export interface JwtSignerOptions {
-  /** Sign on libuv's thread pool; default: when more than one core is available to the process. */
+  /** Sign on libuv's thread pool (default true); false signs in line, blocking the event loop. */
   offload?: boolean;
 }
 
@@ -63,7 +62,7 @@ export interface JwtSignerOptions {
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.1
  */
 export function createJwtSigner(typ: string, opts: JwtSignerOptions = {}): JwtSigner {
-  const offload = opts.offload ?? availableParallelism() > 1;
+  const offload = opts.offload ?? true;
   const prepared = new WeakMap<Signer, PreparedKey>();
   const prepare = (signer: Signer): PreparedKey => {
     const header = JSON.stringify({ alg: signer.alg, typ, kid: signer.kid });

@@ -119,7 +119,7 @@ describe('client credentials (Auth0 /clients/{id}/credentials)', () => {
         /exactly one/,
       ],
       [{ credential_type: 'public_key', jwks_uri: 'http://keys.example.com/jwks' }, /https/],
-      [{ credential_type: 'federated', pem: 'x' }, /credential_type/],
+      [{ credential_type: 'x509_cert', pem: 'x' }, /credential_type/],
     ];
     for (const [body, message] of cases) {
       const res = await addCredential(other.clientId, body);

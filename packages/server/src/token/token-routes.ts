@@ -3,6 +3,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
  */
 import { Hono } from 'hono';
+import type { TokenUsageCounter } from '../audit/token-usage-counter.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { createOAuthErrorResponse, toOAuthError } from '../http/error-response.ts';
 import { InvalidRequest, UnsupportedGrantType } from '../http/errors.ts';
@@ -14,6 +15,7 @@ import type { AccessTokenIssuer } from './access-token-issuer.ts';
 import type { ClientAuthenticator } from './client-authentication.ts';
 import { parseClientCredentials } from './client-authentication.ts';
 import { readTokenParameters } from './read-token-parameters.ts';
+import type { TokenReadCache } from './token-read-cache.ts';
 
 /** Dependencies of the token routes. */
 export interface TokenRoutesOptions {
@@ -23,6 +25,10 @@ export interface TokenRoutesOptions {
   issuer: AccessTokenIssuer;
   metrics: ServerMetrics;
   logger: Logger;
+  /** Token usage for the admin overview (audit/token-usage-counter.ts): a Map update per request, no I/O. */
+  usage?: TokenUsageCounter | undefined;
+  /** The token read cache (token-read-cache.ts); without it every request reads the store. */
+  reads?: TokenReadCache | undefined;
 }
 
 /** RFC 6749 5.1: token answers must not be cached. */
@@ -39,7 +45,7 @@ const NOT_ALLOWED_BODY = JSON.stringify({
 
 /** Creates the `/oauth/token` routes. */
 export function createTokenRoutes(opts: TokenRoutesOptions): Hono<AppEnv> {
-  const { endpoint, authenticator, issuer, metrics, logger } = opts;
+  const { endpoint, authenticator, issuer, metrics, logger, usage, reads } = opts;
   const app = new Hono<AppEnv>();
 
   app.post('/oauth/token', async (c) => {
@@ -52,10 +58,17 @@ export function createTokenRoutes(opts: TokenRoutesOptions): Hono<AppEnv> {
         throw new UnsupportedGrantType('only grant_type=client_credentials is supported');
       }
       const credentials = parseClientCredentials(c.req.header('authorization'), params);
-      const client = await authenticator.authenticate(credentials, { endpoint });
+      // Taken after issuedAtMs, as the issuer requires of every read.
+      const snapshot = reads?.snapshot();
+      const client = await authenticator.authenticate(credentials, {
+        endpoint,
+        address: c.get('sourceAddress'),
+        reads: snapshot,
+      });
       c.set('clientId', client.clientId);
-      const issued = await issuer.issue(client, params, issuedAtMs);
+      const issued = await issuer.issue(client, params, issuedAtMs, snapshot);
       metrics.tokensIssued.inc({ client_id: client.clientId, audience: issued.audience });
+      usage?.issued(client.clientId, issued.audience, issued.response.expires_in, issuedAtMs);
       return createSecuredResponse(JSON.stringify(issued.response), 200, TOKEN_HEADERS);
     } catch (err) {
       const oauthError = toOAuthError(err);
@@ -63,6 +76,7 @@ export function createTokenRoutes(opts: TokenRoutesOptions): Hono<AppEnv> {
         logger.error({ err: describeError(err) }, 'token request failed');
       }
       metrics.tokenErrors.inc({ error: oauthError.error });
+      usage?.failed(oauthError.error, c.get('clientId'), issuedAtMs);
       return createOAuthErrorResponse(oauthError);
     }
   });
