@@ -18,6 +18,7 @@ import {
   createFileAssertionSource,
   requestFederatedToken,
 } from './federated-assertion.ts';
+import { startOidcProviderIssuer } from './testing/oidc-provider-issuer.ts';
 
 const AUDIENCE = 'https://gatehouse.test/';
 let server: TestServer;
@@ -82,7 +83,12 @@ describe('federated client assertion from a platform token', () => {
       return fetch(input, init);
     };
     const source = createFileAssertionSource(path);
-    const request = { tokenEndpoint: `${server.url}/oauth/token`, assertion: source, audience: api.audience, fetch: recordingFetch };
+    const request = {
+      tokenEndpoint: `${server.url}/oauth/token`,
+      assertion: source,
+      audience: api.audience,
+      fetch: recordingFetch,
+    };
 
     const one = await requestFederatedToken(request);
     expect(decodeJwt(one.access_token)).toMatchObject({ client_id: api.clientId, scope: 'write:contacts' });
@@ -113,9 +119,15 @@ describe('federated client assertion from a platform token', () => {
   });
 
   it('reads the token from an environment variable on each request', async () => {
-    const env: Record<string, string | undefined> = { GATEHOUSE_CLIENT_ASSERTION: await mintServiceAccountToken() };
+    const env: Record<string, string | undefined> = {
+      GATEHOUSE_CLIENT_ASSERTION: await mintServiceAccountToken(),
+    };
     const source = createEnvAssertionSource('GATEHOUSE_CLIENT_ASSERTION', env);
-    const answer = await requestFederatedToken({ tokenEndpoint: `${server.url}/oauth/token`, assertion: source, audience: api.audience });
+    const answer = await requestFederatedToken({
+      tokenEndpoint: `${server.url}/oauth/token`,
+      assertion: source,
+      audience: api.audience,
+    });
     expect(answer.token_type).toBe('Bearer');
     env.GATEHOUSE_CLIENT_ASSERTION = undefined;
     await expect(source()).rejects.toThrow('the environment variable GATEHOUSE_CLIENT_ASSERTION is not set');
@@ -132,7 +144,13 @@ describe('federated client assertion from a platform token', () => {
 
   it('surfaces invalid_client when the platform token is not trusted', async () => {
     const t = Math.floor(Date.now() / 1000);
-    const stranger = await k8s.mint({ iss: k8s.issuer, sub: 'system:serviceaccount:other:x', aud: AUDIENCE, iat: t, exp: t + 60 });
+    const stranger = await k8s.mint({
+      iss: k8s.issuer,
+      sub: 'system:serviceaccount:other:x',
+      aud: AUDIENCE,
+      iat: t,
+      exp: t + 60,
+    });
     const err = await requestFederatedToken({
       tokenEndpoint: `${server.url}/oauth/token`,
       assertion: async () => stranger,
@@ -140,5 +158,54 @@ describe('federated client assertion from a platform token', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TokenRequestError);
     expect(err).toMatchObject({ status: 401, error: 'invalid_client' });
+  });
+
+  it('accepts an access token of oidc-provider, a real OIDC issuer, as the assertion', async () => {
+    const provider = await startOidcProviderIssuer({
+      clientId: 'batch-job',
+      clientSecret: 'oidc-provider-client-secret-0123456789-abcdefghijklmnop',
+      resource: AUDIENCE,
+      scopes: 'gatehouse',
+      accessTokenTtlSeconds: 600,
+    });
+    try {
+      const client = await server.createApiAndClient();
+      const res = await server.management('POST', `clients/${client.clientId}/credentials`, {
+        credential_type: 'federated',
+        issuer: `${provider.issuer}/.well-known/openid-configuration`,
+        subject: 'batch-job',
+        audience: AUDIENCE,
+      });
+      expect(res.status).toBe(201);
+      // The workload's "platform": a client-credentials JWT access token from oidc-provider.
+      const form = new URLSearchParams({
+        grant_type: 'client_credentials',
+        resource: AUDIENCE,
+        scope: 'gatehouse',
+      });
+      const issued = await fetch(`${provider.issuer}/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from('batch-job:oidc-provider-client-secret-0123456789-abcdefghijklmnop').toString('base64')}`,
+        },
+        body: form.toString(),
+      });
+      const platformToken = ((await issued.json()) as { access_token: string }).access_token;
+      expect(decodeJwt(platformToken)).toMatchObject({
+        iss: provider.issuer,
+        sub: 'batch-job',
+        aud: AUDIENCE,
+      });
+      const answer = await requestFederatedToken({
+        tokenEndpoint: `${server.url}/oauth/token`,
+        assertion: async () => platformToken,
+        audience: client.audience,
+        clientId: client.clientId,
+      });
+      expect(decodeJwt(answer.access_token).client_id).toBe(client.clientId);
+    } finally {
+      await provider.close();
+    }
   });
 });

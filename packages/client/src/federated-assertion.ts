@@ -48,7 +48,10 @@ export interface FileAssertionSourceOptions {
 }
 
 /** A platform token kept in a file the platform rotates (Kubernetes projected volume). */
-export function createFileAssertionSource(path: string, opts: FileAssertionSourceOptions = {}): AssertionSource {
+export function createFileAssertionSource(
+  path: string,
+  opts: FileAssertionSourceOptions = {},
+): AssertionSource {
   const early = opts.refreshBeforeExpirySeconds ?? 60;
   const now = opts.now ?? Date.now;
   let cached: { token: string; version: string; exp: number | undefined } | undefined;
@@ -79,7 +82,10 @@ export function createFileAssertionSource(path: string, opts: FileAssertionSourc
 }
 
 /** A platform token in an environment variable (read on every call; `env` is injected, e.g. `process.env`). */
-export function createEnvAssertionSource(name: string, env: Record<string, string | undefined>): AssertionSource {
+export function createEnvAssertionSource(
+  name: string,
+  env: Record<string, string | undefined>,
+): AssertionSource {
   return async () => {
     const value = env[name];
     if (value === undefined) throw new TokenClientConfigError(`the environment variable ${name} is not set`);

@@ -1,15 +1,17 @@
 /**
  * `/api/v2/clients/{id}/credentials`: public keys a client signs its `private_key_jwt` assertions
- * with (RFC 7523), Auth0's shape. Several may be registered at once, so a client rotates its key
+ * with (RFC 7523), Auth0's shape, and federated credentials (an external issuer's platform token
+ * as the assertion, federation/). Several may be registered at once, so a client rotates its key
  * without downtime: add the new one, switch, delete the old one.
  * @see https://auth0.com/docs/api/management/v2/clients/post-credentials
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
  */
 import { Hono } from 'hono';
+import { createFederatedCredentialRecord } from '../federation/federated-credential-input.ts';
 import { BadRequest, Conflict, NotFound } from '../http/errors.ts';
 import { createRandomAlphanumeric } from '../ids.ts';
 import type { ClientCredentialRecord, ClientRecord, ClientStore } from '../store/store.ts';
-import type { Audit } from './audit.ts';
+import { type Audit, recordChange } from './audit.ts';
 import {
   CredentialKeyError,
   createClientCredentialSchema,
@@ -40,75 +42,94 @@ export function createClientCredentialRoutes(opts: {
   };
   const findCredential = (client: ClientRecord, req: Parameters<typeof parsePathParam>[0]) => {
     const id = parsePathParam(req, 'credentialId', CREDENTIAL_ID, 'a credential id');
-    const credential = client.credentials.find((c) => c.id === id && c.credentialType === 'public_key');
+    const credential = client.credentials.find((c) => c.id === id);
     if (credential === undefined)
       throw new NotFound('inexistent_credential', 'The credential does not exist');
     return credential;
   };
-  const publicKeys = (client: ClientRecord) =>
-    client.credentials.filter((c) => c.credentialType === 'public_key');
 
   app.get('/:id/credentials', auth.requireScope('read:client_credentials'), async (c) => {
     const client = await findClient(c.req);
-    return c.json(publicKeys(client).map(toClientCredentialResponse));
+    return c.json(client.credentials.map(toClientCredentialResponse));
   });
 
-  app.post('/:id/credentials', auth.requireScope('create:client_credentials'), async (c) => {
-    const client = await findClient(c.req);
-    const body = await readBody(c.req, createClientCredentialSchema);
-    if (client.credentials.length >= MAX_CLIENT_CREDENTIALS) {
-      throw new Conflict(
-        'too_many_credentials',
-        `A client holds at most ${MAX_CLIENT_CREDENTIALS} credentials; delete one first`,
-      );
-    }
-    const record: ClientCredentialRecord = {
-      id: `cred_${createRandomAlphanumeric(16)}`,
-      credentialType: 'public_key',
-      name: body.name ?? '',
-      createdAt: Date.now(),
-    };
-    if (body.pem !== undefined) {
-      try {
-        const key = normaliseCredentialKey(body.pem, body.alg);
-        record.pem = key.pem;
-        record.alg = key.alg;
-        if (body.name === undefined) record.name = key.kid;
-      } catch (err) {
-        if (err instanceof CredentialKeyError)
-          throw new BadRequest('invalid_body', `Payload validation error: ${err.message}`);
-        throw err;
+  app.post(
+    '/:id/credentials',
+    audit.on('client_credential.created'),
+    auth.requireScope('create:client_credentials'),
+    async (c) => {
+      const client = await findClient(c.req);
+      const body = await readBody(c.req, createClientCredentialSchema);
+      if (client.credentials.length >= MAX_CLIENT_CREDENTIALS) {
+        throw new Conflict(
+          'too_many_credentials',
+          `A client holds at most ${MAX_CLIENT_CREDENTIALS} credentials; delete one first`,
+        );
       }
-    } else if (body.jwks_uri !== undefined) {
-      record.jwksUri = body.jwks_uri;
-      if (body.alg !== undefined) record.alg = body.alg;
-      if (body.name === undefined) record.name = new URL(body.jwks_uri).host;
-    }
-    await store.updateClient(client.clientId, { credentials: [...client.credentials, record] });
-    audit('client.credential_created', c.var.caller, {
-      client_id: client.clientId,
-      credential_id: record.id,
-    });
-    return c.json(toClientCredentialResponse(record), 201);
-  });
+      const id = `cred_${createRandomAlphanumeric(16)}`;
+      if (body.credential_type === 'federated') {
+        const record = createFederatedCredentialRecord(id, body, Date.now());
+        await store.updateClient(client.clientId, { credentials: [...client.credentials, record] });
+        const after = toClientCredentialResponse(record);
+        recordChange(c, {
+          targetId: record.id,
+          before: null,
+          after: { client_id: client.clientId, ...after },
+        });
+        return c.json(after, 201);
+      }
+      const record: ClientCredentialRecord = {
+        id,
+        credentialType: 'public_key',
+        name: body.name ?? '',
+        createdAt: Date.now(),
+      };
+      if (body.pem !== undefined) {
+        try {
+          const key = normaliseCredentialKey(body.pem, body.alg);
+          record.pem = key.pem;
+          record.alg = key.alg;
+          if (body.name === undefined) record.name = key.kid;
+        } catch (err) {
+          if (err instanceof CredentialKeyError)
+            throw new BadRequest('invalid_body', `Payload validation error: ${err.message}`);
+          throw err;
+        }
+      } else if (body.jwks_uri !== undefined) {
+        record.jwksUri = body.jwks_uri;
+        if (body.alg !== undefined) record.alg = body.alg;
+        if (body.name === undefined) record.name = new URL(body.jwks_uri).host;
+      }
+      await store.updateClient(client.clientId, { credentials: [...client.credentials, record] });
+      const after = toClientCredentialResponse(record);
+      recordChange(c, { targetId: record.id, before: null, after: { client_id: client.clientId, ...after } });
+      return c.json(after, 201);
+    },
+  );
 
   app.get('/:id/credentials/:credentialId', auth.requireScope('read:client_credentials'), async (c) => {
     const client = await findClient(c.req);
     return c.json(toClientCredentialResponse(findCredential(client, c.req)));
   });
 
-  app.delete('/:id/credentials/:credentialId', auth.requireScope('delete:client_credentials'), async (c) => {
-    const client = await findClient(c.req);
-    const credential = findCredential(client, c.req);
-    await store.updateClient(client.clientId, {
-      credentials: client.credentials.filter((x) => x.id !== credential.id),
-    });
-    audit('client.credential_deleted', c.var.caller, {
-      client_id: client.clientId,
-      credential_id: credential.id,
-    });
-    return c.body(null, 204);
-  });
+  app.delete(
+    '/:id/credentials/:credentialId',
+    audit.on('client_credential.deleted'),
+    auth.requireScope('delete:client_credentials'),
+    async (c) => {
+      const client = await findClient(c.req);
+      const credential = findCredential(client, c.req);
+      await store.updateClient(client.clientId, {
+        credentials: client.credentials.filter((x) => x.id !== credential.id),
+      });
+      recordChange(c, {
+        targetId: credential.id,
+        before: { client_id: client.clientId, ...toClientCredentialResponse(credential) },
+        after: null,
+      });
+      return c.body(null, 204);
+    },
+  );
 
   return app;
 }

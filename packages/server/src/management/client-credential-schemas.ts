@@ -7,6 +7,10 @@
 import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { CLIENT_ASSERTION_ALGS } from '../discovery/metadata.ts';
+import {
+  federatedCredentialInputSchema,
+  toFederatedFields,
+} from '../federation/federated-credential-input.ts';
 import { computeJwkThumbprint } from '../keys/signing-key.ts';
 import type { ClientCredentialRecord } from '../store/store.ts';
 import { nameSchema } from './field-schemas.ts';
@@ -32,12 +36,10 @@ const jwksUriSchema = z
     'must not hold a fragment or credentials',
   );
 
-/** `POST /api/v2/clients/{id}/credentials`: a PEM public key (or certificate), or a `jwks_uri`. */
-export const createClientCredentialSchema = z
+/** A public key for private_key_jwt: a PEM public key (or certificate), or a `jwks_uri`. */
+export const publicKeyCredentialSchema = z
   .strictObject({
-    credential_type: z.literal('public_key', {
-      error: 'must be public_key (federated credentials are not available yet)',
-    }),
+    credential_type: z.literal('public_key'),
     name: nameSchema(128).optional(),
     pem: z.string().max(16_384, 'must be at most 16384 characters').optional(),
     alg: z
@@ -52,14 +54,25 @@ export const createClientCredentialSchema = z
     path: ['pem'],
   });
 
+/** `POST /api/v2/clients/{id}/credentials`: a public key, or a federated credential (federation/). */
+export const createClientCredentialSchema = z.discriminatedUnion(
+  'credential_type',
+  [publicKeyCredentialSchema, federatedCredentialInputSchema],
+  { error: 'credential_type: must be public_key or federated' },
+);
+
 /** A credential as the Management API answers it: never the key itself, its `kid` (RFC 7638 thumbprint) instead. */
 export const clientCredentialResponseSchema = z.object({
   id: z.string(),
-  credential_type: z.literal('public_key'),
+  credential_type: z.enum(['public_key', 'federated']),
   name: z.string(),
   alg: z.string().optional(),
   kid: z.string().optional(),
   jwks_uri: z.string().optional(),
+  issuer: z.string().optional(),
+  subject: z.string().optional(),
+  audience: z.string().optional(),
+  issuer_kind: z.enum(['kubernetes', 'spiffe', 'aws', 'github-actions', 'oidc']).optional(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -141,11 +154,16 @@ export function toClientCredentialResponse(c: ClientCredentialRecord): ClientCre
   const iso = new Date(c.createdAt).toISOString();
   const out: ClientCredentialResponse = {
     id: c.id,
-    credential_type: 'public_key',
+    credential_type: c.credentialType,
     name: c.name,
     created_at: iso,
     updated_at: iso,
   };
+  if (c.credentialType === 'federated') {
+    Object.assign(out, toFederatedFields(c));
+    if (c.jwksUri !== undefined) out.jwks_uri = c.jwksUri;
+    return out;
+  }
   if (c.alg !== undefined) out.alg = c.alg;
   if (c.pem !== undefined) {
     try {

@@ -1,5 +1,5 @@
 /**
- * A client credential (a public key for private_key_jwt) as the Management API answers it, parsed
+ * A client credential (a public key for private_key_jwt, or a federated credential) as the Management API answers it, parsed
  * for display, and the `clients credentials list` table.
  * @see https://auth0.com/docs/api/management/v2/clients/get-credentials
  */
@@ -15,6 +15,10 @@ const CredentialSchema = z.looseObject({
   alg: z.string().optional(),
   kid: z.string().optional(),
   jwks_uri: z.string().optional(),
+  issuer: z.string().optional(),
+  subject: z.string().optional(),
+  audience: z.string().optional(),
+  issuer_kind: z.string().optional(),
   created_at: z.string().optional(),
 });
 
@@ -40,7 +44,12 @@ const COLUMNS: Column<Credential>[] = [
   { header: 'id', value: (c) => c.id },
   { header: 'name', value: (c) => c.name, maxWidth: 32 },
   { header: 'alg', value: (c) => c.alg },
-  { header: 'key', value: (c) => c.kid ?? c.jwks_uri, maxWidth: 60 },
+  { header: 'type', value: (c) => c.issuer_kind ?? c.credential_type },
+  {
+    header: 'key',
+    value: (c) => c.kid ?? (c.subject !== undefined ? `${c.subject} @ ${c.issuer}` : c.jwks_uri),
+    maxWidth: 60,
+  },
   { header: 'created', value: (c) => c.created_at },
 ];
 
@@ -51,5 +60,18 @@ export function formatCredentialTable(credentials: readonly Credential[]): strin
 
 /** The `clients credentials add` view. */
 export function formatCredentialDetails(credential: Credential): string {
-  return formatRecord(credential, { first: ['id', 'credential_type', 'name', 'alg', 'kid', 'jwks_uri'] });
+  return formatRecord(credential, {
+    first: [
+      'id',
+      'credential_type',
+      'name',
+      'alg',
+      'kid',
+      'issuer_kind',
+      'issuer',
+      'subject',
+      'audience',
+      'jwks_uri',
+    ],
+  });
 }

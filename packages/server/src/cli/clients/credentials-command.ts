@@ -1,6 +1,7 @@
 /**
- * `gatehouse clients credentials add|list|delete`: the public keys a client signs its
- * `private_key_jwt` assertions with, through `/api/v2/clients/{id}/credentials` (Auth0 shape).
+ * `gatehouse clients credentials add|add-federated|list|delete`: the public keys a client signs its
+ * `private_key_jwt` assertions with, and the workload issuers whose tokens it may present instead
+ * (federated credentials), through `/api/v2/clients/{id}/credentials` (Auth0 shape).
  * @see https://auth0.com/docs/api/management/v2/clients/post-credentials
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
  */
@@ -108,10 +109,64 @@ A key pair for it, with OpenSSL (the private key stays with the client):
   });
 }
 
+interface AddFederatedFlags extends ConnectionFlags {
+  externalIssuer: string;
+  subject: string;
+  audience: string;
+  jwksUri?: string;
+  name?: string;
+  json?: boolean;
+}
+
+function addAddFederated(credentials: Command, context: CliContext): void {
+  const command = credentials
+    .command('add-federated')
+    .description("trust a workload platform's token as the client's assertion (no secret to store)")
+    .argument('<client-id>', 'the client id')
+    .requiredOption('--external-issuer <url>', 'the workload issuer (its iss, or its discovery URL; https)')
+    .requiredOption('--subject <sub>', 'the exact sub, or a prefix ending in :* or /*')
+    .requiredOption('--audience <aud>', 'the audience the workload requests its token for')
+    .addOption(new Option('--jwks-uri <url>', "the issuer's JWK Set URL, when it publishes no discovery"))
+    .addOption(new Option('--name <name>', 'a name for the credential').argParser(parseText));
+  addJsonOption(command);
+  addConnectionOptions(command);
+  command.addHelpText(
+    'after',
+    `
+The workload then sends its platform token as client_assertion (RFC 7523), with
+client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer. See docs/federation.md
+for the claims checked per issuer kind (kubernetes, spiffe, aws, github-actions, oidc).
+
+Examples:
+  $ gatehouse clients credentials add-federated kX3n9QvT2bLw8RzY5mHc7JpD4sFa6GeU \
+      --external-issuer https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE \
+      --subject 'system:serviceaccount:payments:*' --audience https://gatehouse.example.com/
+  $ gatehouse clients credentials add-federated kX3n9QvT2bLw8RzY5mHc7JpD4sFa6GeU \
+      --external-issuer https://token.actions.githubusercontent.com \
+      --subject repo:acme/api:environment:prod --audience https://gatehouse.example.com/`,
+  );
+  command.action(async (clientId: string, flags: AddFederatedFlags) => {
+    const body: Record<string, unknown> = {
+      credential_type: 'federated',
+      issuer: flags.externalIssuer,
+      subject: flags.subject,
+      audience: flags.audience,
+    };
+    if (flags.jwksUri !== undefined) body.jwks_uri = flags.jwksUri;
+    if (flags.name !== undefined) body.name = flags.name;
+    const client = await openManagementApi(context, flags);
+    const answer = await client.post(credentialsPath(clientId), body);
+    if (flags.json) return writeJson(context.writer, answer);
+    context.writer.out(
+      `Added a federated credential to client ${clientId}.\n\n${formatCredentialDetails(parseCredential(answer))}`,
+    );
+  });
+}
+
 function addList(credentials: Command, context: CliContext): void {
   const command = credentials
     .command('list')
-    .description("list a client's public-key credentials")
+    .description("list a client's credentials (public keys and federated credentials)")
     .argument('<client-id>', 'the client id');
   addJsonOption(command);
   addConnectionOptions(command);
@@ -153,9 +208,12 @@ Example:
 /** Builds the `clients credentials` command group. */
 export function createCredentialsCommand(context: CliContext): Command {
   const credentials = new Command('credentials')
-    .description("manage a client's public keys for private_key_jwt client authentication (RFC 7523)")
-    .summary('manage public-key credentials');
+    .description(
+      "manage a client's public keys (private_key_jwt) and federated credentials (workload identity), RFC 7523",
+    )
+    .summary('manage public-key and federated credentials');
   addAdd(credentials, context);
+  addAddFederated(credentials, context);
   addList(credentials, context);
   addDelete(credentials, context);
   return credentials;
