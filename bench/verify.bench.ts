@@ -4,7 +4,9 @@
  * (minted by jose, keys served by a local issuer on 127.0.0.1), in one process, interleaved round by
  * round so machine noise hits every subject alike. gatehouse's verifiers follow the test issuer's
  * revocation feed (a deny-list of 10000 tokens and 100 cut-offs), as they do by default. Reports the
- * median ops/s over the rounds and ratios. Bounded: ROUNDS x OPS per subject.
+ * median ops/s over the rounds and ratios; the targets are judged on paired ratios (each round's
+ * gatehouse rate over the same round's peer rate, median over the rounds), which a burst of other
+ * work on the machine moves far less than a ratio of two medians. Bounded: ROUNDS x OPS per subject.
  *
  * Run: npx tsx bench/verify.bench.ts
  */
@@ -21,7 +23,7 @@ import { startTestIssuer } from '../packages/authorizer/src/testing/test-issuer.
 import { createTestUlid } from '../packages/authorizer/src/testing/test-ulid.ts';
 import { createVerifier } from '../packages/authorizer/src/verifier/create-verifier.ts';
 
-const ROUNDS = 21;
+const ROUNDS = 31;
 const OPS = 400;
 const TOKENS = 64;
 
@@ -154,18 +156,30 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const rate = new Map([...samples].map(([name, xs]) => [name, median(xs)]));
 const raw = rate.get(subjects[0]!.name)!;
 const rawDecode = rate.get(subjects[1]!.name)!;
-// like aws-jwt-verify, the better of the promise and the synchronous entry point
-const ours = Math.max(
-  rate.get('gatehouse createVerifier, uncached (verify)')!,
-  rate.get('gatehouse createVerifier, uncached (verifyNow)')!,
+const at = (name: string) => samples.get(name)!;
+// like aws-jwt-verify, the better of the promise and the synchronous entry point (chosen by its
+// median, then compared round by round: picking the better of two noisy samples in every round
+// would flatter it)
+const better = (a: string, b: string) => at(median(at(a)) >= median(at(b)) ? a : b);
+const oursRounds = better(
+  'gatehouse createVerifier, uncached (verify)',
+  'gatehouse createVerifier, uncached (verifyNow)',
 );
-const awsRate = Math.max(rate.get('aws-jwt-verify (verifySync)')!, rate.get('aws-jwt-verify (verify)')!);
+const awsRounds = better('aws-jwt-verify (verifySync)', 'aws-jwt-verify (verify)');
+const ours = median(oursRounds);
+/** Median over the rounds of `xs[r] / ys[r]`: both measured in the same round. */
+const paired = (xs: number[], ys: number[]) => median(xs.map((x, r) => x / ys[r]!));
+const vsRaw = paired(oursRounds, at(subjects[0]!.name));
+const vsRawDecode = paired(oursRounds, at(subjects[1]!.name));
+const vsAws = paired(oursRounds, awsRounds);
+const decision = paired(at('gatehouse authorize(), cached token (decision)'), at(subjects[0]!.name));
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const lines = [
   '## Token verification (RS256)',
   '',
   `Median of ${ROUNDS} interleaved rounds of ${OPS} verifications each, ${TOKENS} distinct tokens, Node ${process.version}.`,
+  "The table divides medians; the targets below use paired ratios (in each round, gatehouse's rate over the peer's rate in that same round; the median of those).",
   '',
   '| subject | ops/s | vs raw crypto.verify | vs raw + decode | gatehouse uncached vs it |',
   '| --- | ---: | ---: | ---: | ---: |',
@@ -174,10 +188,10 @@ const lines = [
     return `| ${s.name} | ${fmt(r)} | ${(r / raw).toFixed(2)}x | ${(r / rawDecode).toFixed(2)}x | ${(ours / r).toFixed(2)}x |`;
   }),
   '',
-  'Targets (issue 4):',
-  `- uncached verification >= 0.9x raw crypto.verify: ${(ours / raw).toFixed(2)}x (bytes decoded beforehand), ${(ours / rawDecode).toFixed(2)}x (raw also decoding the token) ${ours / raw >= 0.9 ? 'met' : 'NOT met'}`,
-  `- uncached verification >= 1.2x aws-jwt-verify: ${(ours / awsRate).toFixed(2)}x ${ours / awsRate >= 1.2 ? 'met' : 'NOT met'}`,
-  `- cached decision >= 10x raw crypto.verify: ${(rate.get('gatehouse authorize(), cached token (decision)')! / raw).toFixed(1)}x ${rate.get('gatehouse authorize(), cached token (decision)')! / raw >= 10 ? 'met' : 'NOT met'}`,
+  'Targets (issue 4), paired ratios:',
+  `- uncached verification >= 0.9x raw crypto.verify: ${vsRaw.toFixed(2)}x (bytes decoded beforehand), ${vsRawDecode.toFixed(2)}x (raw also decoding the token) ${vsRaw >= 0.9 ? 'met' : 'NOT met'}`,
+  `- uncached verification >= 1.2x aws-jwt-verify: ${vsAws.toFixed(2)}x ${vsAws >= 1.2 ? 'met' : 'NOT met'}`,
+  `- cached decision >= 10x raw crypto.verify: ${decision.toFixed(1)}x ${decision >= 10 ? 'met' : 'NOT met'}`,
   '',
 ];
 const report = lines.join('\n');

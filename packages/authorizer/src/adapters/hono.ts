@@ -2,7 +2,7 @@
  * Hono middleware: `app.use(createHonoMiddleware({ issuer, audience, policy }))`; handlers read the
  * caller with `c.get('auth')`. Refusals are answered here (RFC 6750) and never reach the handler.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AuthContext, Authorizer } from '../authorizer/create-authorizer.ts';
 import { toBearerResponse } from '../errors/bearer-response.ts';
 import { type AdapterOptions, resolveAuthorizer, targetOfUrl } from './resolve-authorizer.ts';
@@ -10,6 +10,26 @@ import { type AdapterOptions, resolveAuthorizer, targetOfUrl } from './resolve-a
 /** Hono environment with the `auth` variable this middleware sets. */
 export interface HonoAuthEnv {
   Variables: { auth: AuthContext };
+}
+
+const AUTHORIZATION = 'authorization';
+
+/**
+ * The `Authorization` header(s) of the request. On `@hono/node-server` (which hands the Node request
+ * to the app as `c.env.incoming`) they are read from the raw header list directly: no copy of the
+ * list, no Fetch `Headers`. Several headers come back as an array, which the authorizer refuses (400).
+ */
+function authorizationOf(c: Context): string | string[] | undefined {
+  const raw = (c.env as { incoming?: { rawHeaders?: unknown } } | undefined)?.incoming?.rawHeaders;
+  if (!Array.isArray(raw)) return c.req.header(AUTHORIZATION);
+  let found: string | string[] | undefined;
+  for (let i = 0; i < raw.length - 1; i += 2) {
+    const name = raw[i] as string;
+    if (name.length !== AUTHORIZATION.length || name.toLowerCase() !== AUTHORIZATION) continue;
+    const value = raw[i + 1] as string;
+    found = found === undefined ? value : typeof found === 'string' ? [found, value] : [...found, value];
+  }
+  return found;
 }
 
 /** Creates the Hono middleware; `.authorizer` is the core it uses (close it on shutdown). */
@@ -21,7 +41,7 @@ export function createHonoMiddleware(
     const result = await authorizer.authorize({
       method: c.req.method,
       path: targetOfUrl(c.req.url),
-      authorization: c.req.header('authorization'),
+      authorization: authorizationOf(c),
     });
     if (!result.ok) {
       const answer = toBearerResponse(result.error, authorizer);

@@ -24,7 +24,7 @@ import { type AuthorizerLogger, silentLogger } from '../logging/logger.ts';
 import type { FeedContext } from '../sync/feed-context.ts';
 import { followFeed } from '../sync/load-feeds.ts';
 import { type AccessTokenClaims, assertRegisteredClaims, type ClaimRules } from './claims.ts';
-import { type IssuerProfileName, resolveIssuerProfile } from './issuer-profile.ts';
+import { type IssuerProfileOption, resolveIssuerProfile } from './issuer-profile.ts';
 import { createTokenCache } from './token-cache.ts';
 
 /** Options of {@link createVerifier}. `issuer` and `audience` are required: pass `null` to opt out. */
@@ -61,8 +61,8 @@ export interface VerifierOptions {
    * run between invocations) refreshes them on use instead.
    */
   readonly backgroundRefresh?: boolean | undefined;
-  /** How the issuer shapes its tokens (default `gatehouse`). */
-  readonly issuerProfile?: IssuerProfileName | undefined;
+  /** How the issuer shapes its tokens (default `gatehouse`): a name, or a name with settings (docs/issuer-profiles.md). */
+  readonly issuerProfile?: IssuerProfileOption | undefined;
   /** Longest token accepted, in characters (default 8192). */
   readonly maxTokenLength?: number | undefined;
   /** JWKS cache tuning: refresh intervals, penalty box, stale-if-error, timers. */
@@ -145,11 +145,13 @@ function checkOptions(options: VerifierOptions): void {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   checkOptions(options);
-  const profile = resolveIssuerProfile(options.issuerProfile);
+  const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
+  const profile = resolveIssuerProfile(options.issuerProfile, { issuer: options.issuer, audiences });
   const algorithms: readonly JwsAlgorithm[] = options.algorithms ?? SUPPORTED_ALGORITHMS;
   const rules: ClaimRules = {
     issuer: options.issuer,
-    audiences: typeof options.audience === 'string' ? [options.audience] : options.audience,
+    // a profile that checks the audience on another claim (Cognito's client_id) does it in readClaims
+    audiences: profile.checksAudience ? null : audiences,
     clockTolerance: options.clockToleranceSeconds ?? 5,
   };
   const tolerance = rules.clockTolerance;
@@ -210,6 +212,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const inputBuffer = Buffer.allocUnsafe(maxTokenLength);
   const signatureBuffer = Buffer.allocUnsafe(1024);
   const jsonBuffer = Buffer.allocUnsafe(maxTokenLength);
+  // views of the scratch buffers, kept for the last length seen: tokens of one issuer and key mostly
+  // repeat their lengths, so the common call makes no view
+  let inputView = inputBuffer.subarray(0, 0);
+  let signatureView = signatureBuffer.subarray(0, 0);
 
   function complete(
     token: string,
@@ -223,21 +229,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const length = decodePart(token.slice(parts.secondDot + 1), signatureBuffer);
     if (length < 0) throw new TokenMalformed('signature');
     if (length !== key.signatureLength) throw new SignatureInvalid('wrong length');
-    const signature = signatureBuffer.subarray(0, length);
+    if (signatureView.length !== length) signatureView = signatureBuffer.subarray(0, length);
+    const signature = signatureView;
     // r = 0 or s = 0 never verifies a real ECDSA signature; refuse before asking OpenSSL (CVE-2022-21449)
     if (header.alg === 'ES256' && (isAllZero(signature, 0, 32) || isAllZero(signature, 32, 64))) {
       throw new SignatureInvalid('zero r or s');
     }
     // the signing input is the ASCII text of header.payload, copied into a reused buffer
     inputBuffer.write(token, 0, parts.secondDot, 'latin1');
+    if (inputView.length !== parts.secondDot) inputView = inputBuffer.subarray(0, parts.secondDot);
     let valid = false;
     try {
-      valid = verifySignature(
-        prepared.hash,
-        inputBuffer.subarray(0, parts.secondDot),
-        prepared.key,
-        signature,
-      );
+      valid = verifySignature(prepared.hash, inputView, prepared.key, signature);
     } catch {
       valid = false;
     }
