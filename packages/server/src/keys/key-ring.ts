@@ -244,8 +244,15 @@ export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
         const next = findOldestNext(keys, alg);
         const due = rotationMs > 0 && (current.activatedAt ?? current.createdAt) + rotationMs <= now;
         if (due && next && next.createdAt + prepublishMs <= now) {
-          rotated.push(await store.activateSigningKey(next.kid, now));
-          await ensureNext(alg);
+          const activated = await store.activateSigningKey(next.kid, now);
+          // Another instance may have promoted the same key first (activation then changes nothing):
+          // only the instance that did it counts the rotation and publishes the new `next` key, so a
+          // fleet rotates once and adds one key. Should the winner die before that, the next round of
+          // any instance publishes it (the branch below).
+          if (activated.activatedAt === now) {
+            rotated.push(activated);
+            await ensureNext(alg);
+          }
         } else if (!next) {
           await ensureNext(alg, keys);
         }

@@ -326,7 +326,8 @@ export function createDynamoDbRevocations(deps: DynamoDbRevocationDeps): DynamoD
 }
 
 // The item's `expiresAt` is the TTL attribute (seconds); the token's expiry in ms is `tokenExpiresAt`.
-function fromRevokedToken(r: RevokedTokenRecord): Item {
+/** The attributes of a deny-list entry's items (lookup and change), without keys or TTL. */
+export function fromRevokedToken(r: RevokedTokenRecord): Item {
   return {
     jti: r.jti,
     audience: r.audience,
@@ -337,7 +338,8 @@ function fromRevokedToken(r: RevokedTokenRecord): Item {
   };
 }
 
-function toRevokedToken(i: Item): RevokedTokenRecord {
+/** A deny-list entry from its lookup or change item. */
+export function toRevokedToken(i: Item): RevokedTokenRecord {
   return {
     jti: String(i.jti),
     audience: String(i.audience),
@@ -348,7 +350,8 @@ function toRevokedToken(i: Item): RevokedTokenRecord {
   };
 }
 
-function toCutoff(i: Item): CutoffRecord {
+/** A cut-off from its lookup or change item. */
+export function toCutoff(i: Item): CutoffRecord {
   return {
     clientId: String(i.clientId),
     audience: typeof i.audience === 'string' ? i.audience : null,
@@ -357,6 +360,7 @@ function toCutoff(i: Item): CutoffRecord {
   };
 }
 
-function toRevokedKey(i: Item): RevokedKeyRecord {
+/** A revoked-key entry from its lookup or change item. */
+export function toRevokedKey(i: Item): RevokedKeyRecord {
   return { kid: String(i.kid), revokedAt: Number(i.revokedAt), seq: Number(i.seq) };
 }

@@ -38,6 +38,7 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { createDynamoDbAuditLog } from './dynamodb-audit-log.ts';
 import { backoff, Contention, retrying } from './dynamodb-retry.ts';
 import { createDynamoDbRevocations, ITEMS_PER_CUTOFF } from './dynamodb-revocations.ts';
 import {
@@ -51,6 +52,7 @@ import {
   LISTING,
   SK_PREFIX,
 } from './dynamodb-table.ts';
+import { createDynamoDbTransfer } from './dynamodb-transfer.ts';
 import {
   type ClientGrantRecord,
   type ClientRecord,
@@ -224,8 +226,12 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
       } while (start && keys.length < offset + limit);
       return batchGet(keys.slice(offset, offset + limit));
     };
-    const [total, items] = await Promise.all([countTotal(), pageKeys()]);
-    return { items: items.map(map), total };
+    // Counting reads every key of the partition: skipped when the caller does not want the total.
+    const [counted, items] = await Promise.all([
+      q.includeTotals === false ? undefined : countTotal(),
+      pageKeys(),
+    ]);
+    return { items: items.map(map), total: counted ?? offset + items.length };
   }
 
   async function getRsById(id: string): Promise<Item | undefined> {
@@ -305,6 +311,17 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
   const revocations = createDynamoDbRevocations({ doc, table, get, queryAll, transact });
 
   return {
+    ...createDynamoDbAuditLog({ doc, table }),
+    ...createDynamoDbTransfer({
+      doc,
+      table,
+      decode: {
+        resourceServer: toResourceServer,
+        client: toClient,
+        clientGrant: toClientGrant,
+        signingKey: toSigningKey,
+      },
+    }),
     async migrate() {
       await assertStoreTable({ table, client: raw });
     },

@@ -35,9 +35,10 @@
  *   grants are found through GSI2.
  * - GSI1 (every API, client or grant in creation order) and GSI2 (grants per audience) are sparse
  *   and KEYS_ONLY: a list reads keys up to the page's end, then BatchGetItems the page itself, and
- *   its total is a `Select: COUNT` Query. Cost: a list reads (page + 1) x perPage keys plus every
- *   key of the entity for the total, about 100 bytes each, so 100,000 clients cost about
- *   1,250 read units per list call (eventually consistent index reads: 0.5 unit per 4 KB). Index
+ *   its total is a `Select: COUNT` Query, run only when the caller wants it (`includeTotals`; the
+ *   Management API's `include_totals=true`). Cost: a list reads (page + 1) x perPage keys, plus
+ *   with the total every key of the entity, about 100 bytes each, so a total of 100,000 clients
+ *   costs about 1,250 read units (eventually consistent index reads: 0.5 unit per 4 KB). Index
  *   reads are eventually consistent: a record typically appears in lists well under a second after
  *   its write, while reads by key see it at once. Each GSI partition key (`API`, `CLIENT`,
  *   `GRANT`) is one index partition: about 1,000 writes a second, far above administrative rates.

@@ -26,15 +26,31 @@ afterAll(async () => {
   await shared?.drop();
 });
 
-runStoreContract('postgres', async () => {
-  const store = createPostgresStore({ connectionString: shared.connectionString, poolSize: 4 });
-  await store.migrate();
-  await sharedPool.query(
-    `TRUNCATE client_grants, clients, resource_servers, signing_keys, revoked_tokens, cutoffs, revoked_keys,
+runStoreContract(
+  'postgres',
+  async () => {
+    const store = createPostgresStore({ connectionString: shared.connectionString, poolSize: 4 });
+    await store.migrate();
+    await sharedPool.query(
+      `TRUNCATE client_grants, clients, resource_servers, signing_keys, revoked_tokens, cutoffs, revoked_keys,
        used_assertions; UPDATE counters SET value = 0`,
-  );
-  return { store, cleanup: () => store.close() };
-});
+    );
+    return { store, cleanup: () => store.close() };
+  },
+  async () => {
+    // The transfer contract holds two stores at once: each in a database of its own.
+    const db = await createTestDatabase();
+    const store = createPostgresStore({ connectionString: db.connectionString, poolSize: 4 });
+    await store.migrate();
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        await db.drop();
+      },
+    };
+  },
+);
 
 describe('PostgreSQL store', () => {
   const opened: { close(): Promise<void> }[] = [];

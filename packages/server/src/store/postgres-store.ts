@@ -28,7 +28,9 @@
  * @see https://www.postgresql.org/docs/15/errcodes-appendix.html
  */
 import { DatabaseError, Pool, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg';
+import { createPostgresAuditLog, migratePostgresAuditLog } from './postgres-audit-log.ts';
 import { migratePostgres } from './postgres-migrations.ts';
+import { createPostgresTransfer } from './postgres-transfer.ts';
 import {
   type ClientCredentialRecord,
   type ClientGrantRecord,
@@ -330,8 +332,11 @@ export function createPostgresStore({
   };
 
   return {
+    ...createPostgresAuditLog(pool),
+    ...createPostgresTransfer(pool),
     async migrate() {
       await migratePostgres(pool);
+      await migratePostgresAuditLog(pool);
     },
     async ping() {
       await read({ name: 'gh_ping', text: 'SELECT 1' });

@@ -15,7 +15,9 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { createSqliteAuditLog } from './sqlite-audit-log.ts';
 import { migrateSqlite } from './sqlite-migrations.ts';
+import { createSqliteTransfer } from './sqlite-transfer.ts';
 import {
   type ClientCredentialRecord,
   type ClientGrantRecord,
@@ -147,6 +149,10 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
   db.pragma('synchronous = FULL');
   migrateSqlite(db);
   const s = prepareStatements(db);
+  // Two plain statements: the pragma_data_version table function costs three times as much.
+  const ownChanges = db.prepare('SELECT total_changes()').pluck();
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  const auditLog = createSqliteAuditLog(db);
 
   const getRs = (id: string): ResourceServerRecord | null => mapOrNull(s.rsById.get(id), toResourceServer);
   const getClientSync = (clientId: string): ClientRecord | null =>
@@ -335,6 +341,8 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
     })();
 
   return {
+    ...auditLog,
+    ...createSqliteTransfer(db),
     async migrate() {
       migrateSqlite(db);
     },
@@ -343,6 +351,11 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
     },
     async close() {
       if (db.open) db.close();
+    },
+    changeStamp() {
+      // Rows this connection changed, and data_version, which moves when another connection (another
+      // instance on the same file) commits. A few µs, against 3 lookups of 6-18 µs on the token path.
+      return `${ownChanges.get() as number}:${dataVersion.get() as number}`;
     },
 
     async createResourceServer(rs) {

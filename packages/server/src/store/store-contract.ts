@@ -16,6 +16,7 @@ import {
   StoreConflictError,
   StoreNotFoundError,
 } from './store.ts';
+import { runStoreTransferContract } from './store-transfer-contract.ts';
 
 /** What a back-end's factory yields: an empty, migrated store and how to dispose of it. */
 export interface StoreContractSubject {
@@ -106,8 +107,17 @@ export function sampleSigningKey(overrides: Partial<SigningKeyRecord> = {}): Sig
   };
 }
 
-/** Registers the Store contract suite for one back-end. `factory` runs before every test. */
-export function runStoreContract(name: string, factory: () => Promise<StoreContractSubject>): void {
+/**
+ * Registers the Store contract suite for one back-end. `factory` runs before every test.
+ * `independentFactory`, when given, yields stores independent of each other (the transfer contract
+ * opens two at once); by default `factory` must.
+ */
+export function runStoreContract(
+  name: string,
+  factory: () => Promise<StoreContractSubject>,
+  independentFactory: () => Promise<StoreContractSubject> = factory,
+): void {
+  runStoreTransferContract(name, independentFactory);
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
@@ -126,6 +136,18 @@ export function runStoreContract(name: string, factory: () => Promise<StoreContr
       const grant = await store.createClientGrant(sampleClientGrant(client.clientId, rs.identifier));
       return { rs, client, grant };
     }
+
+    it('answers the exact total by default, and at least a lower bound when totals are not wanted', async () => {
+      for (let i = 0; i < 5; i++) await store.createClient(sampleClient());
+      const exact = await store.listClients({ page: 0, perPage: 2 });
+      expect(exact.total).toBe(5);
+      const page = await store.listClients({ page: 1, perPage: 2, includeTotals: false });
+      expect(page.items.map((c) => c.clientId)).toEqual(
+        (await store.listClients({ page: 1, perPage: 2 })).items.map((c) => c.clientId),
+      );
+      expect(page.total).toBeGreaterThanOrEqual(4);
+      expect(page.total).toBeLessThanOrEqual(5);
+    });
 
     it('answers a ping and tolerates migrate() again', async () => {
       await expect(store.ping()).resolves.toBeUndefined();

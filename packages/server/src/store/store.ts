@@ -11,6 +11,8 @@
  * - Conflicts raise `StoreConflictError`, missing records on update/delete raise
  *   `StoreNotFoundError`; nothing else is thrown for expected conditions.
  */
+import type { AuditLogStore } from './audit-log.ts';
+import type { StoreTransfer } from './store-transfer.ts';
 
 /** A scope an API defines, Auth0 shape. */
 export interface ScopeDefinition {
@@ -126,6 +128,11 @@ export interface PageQuery {
   /** From 0. */
   page: number;
   perPage: number;
+  /**
+   * False: the caller does not need `total`, and a back-end for which counting is costly (DynamoDB
+   * reads every index key to count) may answer a lower bound instead. Default true: exact.
+   */
+  includeTotals?: boolean;
 }
 
 export interface ClientGrantQuery extends PageQuery {
@@ -301,12 +308,21 @@ export interface Store
     ClientGrantStore,
     SigningKeyStore,
     RevocationStore,
-    AssertionReplayStore {
+    AssertionReplayStore,
+    AuditLogStore,
+    StoreTransfer {
   /** Applies pending migrations; idempotent. */
   migrate(): Promise<void>;
   /** Cheap liveness check of the back-end. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A value that changes whenever a write commits, by this instance or any other sharing the
+   * back-end; synchronous and cheap (the token endpoint reads it per request to know its cached
+   * reads are current: token/token-read-cache.ts). Back-ends that cannot answer it without a round
+   * trip leave it out, and their reads are not cached.
+   */
+  changeStamp?(): string;
 }
 
 /** Raised when a write conflicts with existing state (duplicate, grants still present, version mismatch). */
