@@ -11,6 +11,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
  */
 import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
+import { CLIENT_ASSERTION_ALGS } from '../discovery/metadata.ts';
 import { InvalidClient } from '../http/errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ClientCredentialRecord, ClientRecord, ClientStore } from '../store/store.ts';
@@ -33,19 +34,8 @@ import {
 } from './issuer-kinds.ts';
 import { matchesSubject } from './subject-pattern.ts';
 
-/** Asymmetric algorithms a platform token may be signed with (never `none` or HMAC). */
-export const FEDERATED_ALGS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-];
+/** Asymmetric algorithms a platform token may be signed with (never `none` or HMAC): the client-assertion allow-list. */
+export const FEDERATED_ALGS: string[] = CLIENT_ASSERTION_ALGS;
 /** Clock skew tolerated between the platform and the server, in seconds. */
 const CLOCK_TOLERANCE_SECONDS = 30;
 

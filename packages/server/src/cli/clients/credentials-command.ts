@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { CLIENT_ASSERTION_ALGS } from '../../discovery/metadata.ts';
 import { type CliContext, openManagementApi } from '../context.ts';
 import { CliUsageError } from '../errors.ts';
 import { addConnectionOptions, type ConnectionFlags } from '../options/connection.ts';
@@ -19,20 +20,6 @@ import {
   parseCredential,
   parseCredentials,
 } from './credential.ts';
-
-/** Algorithms a client assertion may use (the server's allow-list). */
-const ASSERTION_ALGS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-];
 
 interface AddFlags extends ConnectionFlags {
   pemFile?: string;
@@ -71,7 +58,7 @@ function addAdd(credentials: Command, context: CliContext): void {
     .addOption(new Option('--jwks-uri <url>', "the client's JWK Set URL (https)"))
     .addOption(
       new Option('--alg <alg>', 'signing algorithm (default: the key type’s usual one)').choices(
-        ASSERTION_ALGS,
+        CLIENT_ASSERTION_ALGS,
       ),
     )
     .addOption(new Option('--name <name>', 'a name for the credential').argParser(parseText));
