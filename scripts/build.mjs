@@ -50,3 +50,22 @@ for (const { pkg, entry } of entries) {
   writeFileSync(join(outdir, 'cli.inputs.json'), JSON.stringify({ builtAt, inputs }));
 }
 console.log(`bundled ${entries.length} command-line entry points in ${Date.now() - started} ms`);
+
+// The admin console (packages/console): static files built by Vite into packages/console/dist,
+// which the server serves at /admin/. Without Vite (an install that left it out), the server
+// answers /admin/ with a page that says how to build it.
+{
+  const consoleStarted = Date.now();
+  let vite;
+  try {
+    vite = await import('vite');
+  } catch {
+    console.warn(
+      'vite is not installed: the admin console was not built (the server will say so at /admin/)',
+    );
+  }
+  if (vite !== undefined) {
+    await vite.build({ configFile: join(root, 'packages/console/vite.config.ts'), logLevel: 'warn' });
+    console.log(`built the admin console in ${Date.now() - consoleStarted} ms`);
+  }
+}

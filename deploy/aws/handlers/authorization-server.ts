@@ -17,12 +17,16 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import {
   bootstrapServer,
   createApp,
+  createAuthLimiter,
+  createDynamoDbFailureCounters,
   createDynamoDbStore,
   createInvocationUpkeep,
   createKek,
   createLogger,
   createMetrics,
   createSecretHasher,
+  DEFAULT_LOCKOUT_POLICY,
+  logLockout,
   openKmsKek,
   openSigning,
   parseKek,
@@ -70,6 +74,15 @@ if (config.admin !== undefined) {
   await keyRing.ensureSigningKey('RS256');
   await keyRing.getSigner('RS256');
 }
+// Failed client authentication is counted in the same table, so every warm instance shares the
+// lockout (the success path reads only locks held in memory; the counters are written on failures).
+const authLimiter = createAuthLimiter({
+  counters: createDynamoDbFailureCounters({ table: config.table, client }),
+  policy: DEFAULT_LOCKOUT_POLICY,
+  onLockout: logLockout(logger),
+  onStoreError: (err) =>
+    logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'lockout store error'),
+});
 const app = createApp({
   issuer: config.issuer,
   defaultAudience: config.defaultAudience,
@@ -80,6 +93,7 @@ const app = createApp({
   metrics: createMetrics(),
   syncSeconds: config.syncSeconds,
   jwtSigner,
+  authLimiter,
   // Sessions sealed under a key every instance derives from the shared KEK, so any warm Lambda
   // instance opens a console session another one made.
   console: { sessionKey: kek.deriveKey('console-session') },

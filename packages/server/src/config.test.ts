@@ -32,7 +32,26 @@ describe('loadConfig', () => {
       logLevel: 'info',
       defaultAudience: undefined,
       syncSeconds: 10,
+      signing: { kind: 'local' },
+      kmsKek: undefined,
       keyRotationDays: 0,
+      console: { idleSeconds: 900, sessionSeconds: 28_800 },
+      auditRetentionDays: 90,
+      limits: {
+        lockout: {
+          address: { maxFailures: 20, windowMs: 60_000, baseLockMs: 30_000, maxLockMs: 3_600_000 },
+          pair: { maxFailures: 5, windowMs: 60_000, baseLockMs: 30_000, maxLockMs: 3_600_000 },
+          client: { maxFailures: 100, windowMs: 60_000, baseLockMs: 30_000, maxLockMs: 3_600_000 },
+        },
+        ratePerClient: undefined,
+        ratePerAddress: undefined,
+        trustProxyHops: 0,
+        corsOrigins: [],
+        maxConcurrentRequests: 256,
+        requestTimeoutMs: 30_000,
+        headersTimeoutMs: 10_000,
+        maxHeaderBytes: 16_384,
+      },
     });
   });
 
@@ -52,6 +71,7 @@ describe('loadConfig', () => {
       GATEHOUSE_DEFAULT_AUDIENCE: 'https://api.example.com/',
       GATEHOUSE_SYNC_SECONDS: '30',
       GATEHOUSE_KEY_ROTATION_DAYS: '0.5',
+      GATEHOUSE_AUDIT_RETENTION_DAYS: '365',
     });
     expect(config).toMatchObject({
       issuer: 'https://auth.example.com/',
@@ -68,6 +88,7 @@ describe('loadConfig', () => {
       defaultAudience: 'https://api.example.com/',
       syncSeconds: 30,
       keyRotationDays: 0.5,
+      auditRetentionDays: 365,
     });
   });
 
@@ -109,6 +130,8 @@ describe('loadConfig', () => {
       [{ GATEHOUSE_SYNC_SECONDS: 'often' }, 'GATEHOUSE_SYNC_SECONDS', /1 to 3600/],
       [{ GATEHOUSE_KEY_ROTATION_DAYS: '-1' }, 'GATEHOUSE_KEY_ROTATION_DAYS', /number of days/],
       [{ GATEHOUSE_KEY_ROTATION_DAYS: '9999' }, 'GATEHOUSE_KEY_ROTATION_DAYS', /3650/],
+      [{ GATEHOUSE_AUDIT_RETENTION_DAYS: '0' }, 'GATEHOUSE_AUDIT_RETENTION_DAYS', /from 1 to 3650/],
+      [{ GATEHOUSE_AUDIT_RETENTION_DAYS: '1.5' }, 'GATEHOUSE_AUDIT_RETENTION_DAYS', /whole number of days/],
     ];
     for (const [env, variable, message] of cases) {
       const err = configError(env);

@@ -6,12 +6,18 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { DestinationStream } from 'pino';
 import { createApp } from './app.ts';
+import { startAuditMaintenance } from './audit/audit-maintenance.ts';
+import { createAuditRecorder } from './audit/audit-recorder.ts';
+import { createTokenUsageCounter } from './audit/token-usage-counter.ts';
 import { type AdminCredentials, bootstrapServer } from './bootstrap.ts';
 import type { ServerConfig } from './config.ts';
 import { createSecretHasher } from './keys/client-secret.ts';
-import { loadKek } from './keys/kek.ts';
 import { startKeyMaintenance } from './keys/key-maintenance.ts';
-import { createKeyRing } from './keys/key-ring.ts';
+import { openConfiguredKek, openSigning } from './keys/kms-signing.ts';
+import { type AuthLimiter, createAuthLimiter } from './limits/auth-limiter.ts';
+import { logLockout } from './limits/http-limits.ts';
+import { openFailureCounters } from './limits/open-failure-counters.ts';
+import { createServerGuard } from './limits/server-guard.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { openStore as openConfiguredStore } from './store/open-store.ts';
@@ -61,12 +67,15 @@ export async function startServer(
 
   // Listen first: with port 0 the issuer depends on the port the OS picks. Until the app is ready,
   // requests get a 503.
-  let handler: ((req: Request) => Response | Promise<Response>) | undefined;
+  let handler: ((req: Request, env: unknown) => Response | Promise<Response>) | undefined;
+  // Concurrency bound, timeouts, header size and HSTS: limits/server-guard.ts.
+  const guard = createServerGuard({ limits: config.limits, issuer: config.issuer });
   const server = createAdaptorServer({
-    fetch: (req: Request) =>
-      handler ? handler(req) : new Response('{"status":"starting"}', { status: 503 }),
+    fetch: guard.wrap((req, env) => (handler ? handler(req, env) : guard.starting())),
     hostname: config.host,
+    serverOptions: guard.serverOptions,
   });
+  guard.attach(server);
   const address = await listen(server, config.port, config.host);
   const host = urlHost(config.host);
   const url = `http://${host}:${address.port}`;
@@ -74,14 +83,29 @@ export async function startServer(
     config.issuerExplicit || config.port !== 0 ? config.issuer : `http://127.0.0.1:${address.port}/`;
 
   let store: Store | undefined;
+  let limiter: AuthLimiter | undefined;
   try {
     store = await openConfiguredStore(config, (err) =>
       logger.warn({ err: err.message }, 'store connection error'),
     );
     await store.migrate();
-    const kek = await loadKek({ dataDir: config.dataDir, kekEnv: config.kek });
-    const keyRing = createKeyRing({ store, kek });
+    const kek = await openConfiguredKek({
+      dataDir: config.dataDir,
+      kekEnv: config.kek,
+      kmsKek: config.kmsKek,
+    });
+    const { keyRing, jwtSigner } = await openSigning({ signing: config.signing, store, kek, logger });
     const hasher = createSecretHasher(kek.deriveKey('client-secret'));
+    const authLimiter = createAuthLimiter({
+      counters: await openFailureCounters(config, (err) =>
+        logger.warn({ err: err.message }, 'lockout store error'),
+      ),
+      policy: config.limits.lockout,
+      onLockout: logLockout(logger),
+      onStoreError: (err) =>
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'lockout store error'),
+    });
+    limiter = authLimiter;
     const adminCredentials = await bootstrapServer({
       issuer,
       store,
@@ -90,6 +114,16 @@ export async function startServer(
       logger,
       admin: config.admin,
     });
+    const retentionMs = config.auditRetentionDays * 86_400_000;
+    const audit = {
+      recorder: createAuditRecorder({
+        store,
+        logger,
+        retentionMs,
+        trustProxyHops: config.limits.trustProxyHops,
+      }),
+      usage: createTokenUsageCounter({ store, logger, retentionMs }),
+    };
     const app = createApp({
       issuer,
       defaultAudience: config.defaultAudience,
@@ -99,7 +133,19 @@ export async function startServer(
       logger,
       metrics: createMetrics(),
       syncSeconds: config.syncSeconds,
+      console: {
+        sessionKey: kek.deriveKey('console-session'),
+        idleSeconds: config.console.idleSeconds,
+        sessionSeconds: config.console.sessionSeconds,
+      },
+      jwtSigner,
+      limits: config.limits,
+      authLimiter,
+      audit,
     });
+    // Locks other instances set reach this one at the latest one sync interval later.
+    const lockSync = setInterval(() => void authLimiter.syncLocks(), config.syncSeconds * 1000);
+    lockSync.unref();
     const maintenance = startKeyMaintenance({
       keyRing,
       store,
@@ -109,7 +155,8 @@ export async function startServer(
     });
     // A first round before serving: every algorithm in use has its `next` key published from the start.
     await maintenance.runOnce();
-    handler = (req) => app.fetch(req);
+    const auditMaintenance = startAuditMaintenance({ store, usage: audit.usage, logger });
+    handler = (req, env) => app.fetch(req, env);
     logger.info({ url, issuer, data_dir: config.dataDir, store: config.store }, 'gatehouse listening');
 
     const openStore = store;
@@ -121,7 +168,10 @@ export async function startServer(
       close() {
         closing ??= (async () => {
           await drain(server);
+          clearInterval(lockSync);
           await maintenance.stop();
+          await auditMaintenance.stop();
+          await authLimiter.close();
           await openStore.close();
           logger.info('gatehouse stopped');
           logger.flush();
@@ -131,6 +181,7 @@ export async function startServer(
     };
   } catch (err) {
     await drain(server);
+    await limiter?.close().catch(() => {});
     await store?.close().catch(() => {});
     throw err;
   }

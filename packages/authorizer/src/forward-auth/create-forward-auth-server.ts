@@ -3,6 +3,13 @@ import type { Authorizer } from '../authorizer/create-authorizer.ts';
 import { toBearerResponse } from '../errors/bearer-response.ts';
 import { InvalidRequest } from '../errors/errors.ts';
 import { type AuthorizerLogger, silentLogger } from '../logging/logger.ts';
+import {
+  attachClientErrorAnswers,
+  FORWARD_AUTH_SERVER_OPTIONS,
+  MAX_CONCURRENT_CHECKS,
+  refuseBusy,
+  setSecurityHeaders,
+} from './http-guard.ts';
 import { readOriginalRequest } from './read-original-request.ts';
 
 /** Options of {@link createForwardAuthServer}. */
@@ -85,7 +92,15 @@ export function createForwardAuthServer(options: ForwardAuthServerOptions): Serv
       .end();
   }
 
-  return createServer((req, res) => {
+  let inFlight = 0;
+  const server = createServer(FORWARD_AUTH_SERVER_OPTIONS, (req, res) => {
+    setSecurityHeaders(res);
+    if (inFlight >= MAX_CONCURRENT_CHECKS) {
+      refuseBusy(res);
+      return;
+    }
+    inFlight++;
+    res.once('close', () => inFlight--);
     handle(req, res).catch((error: unknown) => {
       logger.warn(
         { code: 'ERR_FORWARD_AUTH_FAILED', reason: (error as Error).message },
@@ -96,4 +111,6 @@ export function createForwardAuthServer(options: ForwardAuthServerOptions): Serv
       res.end('{"error":"temporarily_unavailable"}');
     });
   });
+  attachClientErrorAnswers(server);
+  return server;
 }

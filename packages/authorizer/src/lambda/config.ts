@@ -20,6 +20,8 @@ export interface LambdaConfig {
   readonly jwksUri: string | undefined;
   readonly httpApiResponse: 'simple' | 'iam';
   readonly issuerProfile: IssuerProfileName;
+  /** The environment the profile code reads its settings from (loaded for a profile other than gatehouse). */
+  readonly profileEnv: Env;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -38,7 +40,8 @@ function url(env: Env, name: string, fallback: string): string {
  * Reads `GATEHOUSE_ISSUER` (default `http://localhost:4000/`), `AUTHORIZER_AUDIENCE` (required),
  * `AUTHORIZER_POLICY` (required: inline JSON, a JSON file path relative to the function's code,
  * or `remote`), `GATEHOUSE_SYNC_SECONDS` (default 10), `AUTHORIZER_JWKS_URI`, `AUTHORIZER_HTTP_API_RESPONSE` (`iam` for IAM answers to HTTP
- * APIs, else simple) and `AUTHORIZER_ISSUER_PROFILE`. Runs once at cold start, so reading the policy file synchronously
+ * APIs, else simple), `AUTHORIZER_ISSUER_PROFILE` and its settings (`AUTHORIZER_RESOURCE_SERVER`,
+ * `AUTHORIZER_SCOPE_CLAIM`, `AUTHORIZER_AUDIENCE_CLAIM`, `AUTHORIZER_CLIENT_ID_CLAIM`). Runs once at cold start, so reading the policy file synchronously
  * costs no request anything.
  */
 export function readLambdaConfig(env: Env = process.env): LambdaConfig {
@@ -66,5 +69,6 @@ export function readLambdaConfig(env: Env = process.env): LambdaConfig {
     httpApiResponse: env.AUTHORIZER_HTTP_API_RESPONSE === 'iam' ? 'iam' : 'simple',
     // checked by createVerifier, which refuses a profile it does not implement
     issuerProfile: (env.AUTHORIZER_ISSUER_PROFILE || 'gatehouse') as IssuerProfileName,
+    profileEnv: env,
   };
 }

@@ -7,8 +7,12 @@ import { createApisCommand } from './apis/apis-command.ts';
 import { createClientsCommand } from './clients/clients-command.ts';
 import type { CliContext } from './context.ts';
 import { createGrantsCommand } from './grants/grants-command.ts';
+import { createImportCommand } from './import/import-command.ts';
 import { createKeysCommand } from './keys/keys-command.ts';
+import { createLogsCommand } from './logs/logs-command.ts';
 import { createServeCommand } from './serve/serve-command.ts';
+import { createStatsCommand } from './stats/stats-command.ts';
+import { createStoreCommand } from './store/store-command.ts';
 import { createTokenCommand } from './token/token-command.ts';
 
 /** The version `gatehouse --version` prints. */
@@ -55,7 +59,11 @@ export function createProgram(context: CliContext): Command {
     .addCommand(createApisCommand(context))
     .addCommand(createClientsCommand(context))
     .addCommand(createGrantsCommand(context))
+    .addCommand(createImportCommand(context))
     .addCommand(createKeysCommand(context))
+    .addCommand(createLogsCommand(context))
+    .addCommand(createStatsCommand(context))
+    .addCommand(createStoreCommand(context))
     .addCommand(createTokenCommand(context));
   forEachCommand(program, (command) => {
     command

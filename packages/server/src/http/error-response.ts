@@ -30,6 +30,9 @@ export const ERROR_STATUS: Readonly<Record<OAuthErrorKey | ManagementErrorKey, n
   access_denied: 403,
   server_error: 500,
   temporarily_unavailable: 503,
+  too_many_attempts: 429,
+  too_many_requests: 429,
+  rate_limited: 429,
   // Management API (Auth0 shape)
   bad_request: 400,
   unauthorized: 401,
@@ -50,6 +53,7 @@ const REASON: Readonly<Record<number, string>> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -60,6 +64,9 @@ const ERROR_HEADERS = withSecurityHeaders({
   'Cache-Control': 'no-store',
   Pragma: 'no-cache',
 });
+/** `Retry-After` of a 503 answered because the store cannot be reached. @see https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3 */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 const BASIC_ERROR_HEADERS = new Map<string, Readonly<Record<string, string>>>();
 
 /** The error headers plus a `WWW-Authenticate` challenge, built once per distinct challenge. */
@@ -78,8 +85,11 @@ export function toOAuthError(err: unknown): OAuthError {
   if (err instanceof BodyError) {
     return err.reason === 'too_large' ? new RequestTooLarge(err.message) : new InvalidRequest(err.message);
   }
-  if (isUnavailable(err))
-    return new TemporarilyUnavailable('the server cannot answer right now; retry later');
+  if (isUnavailable(err)) {
+    const unavailable = new TemporarilyUnavailable('the server cannot answer right now; retry later');
+    unavailable.retryAfterSeconds = UNAVAILABLE_RETRY_AFTER_SECONDS;
+    return unavailable;
+  }
   return new OAuthError('server_error', 'server_error', 'internal error');
 }
 
@@ -88,7 +98,11 @@ export function toOAuthError(err: unknown): OAuthError {
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
 export function createOAuthErrorResponse(err: OAuthError): Response {
-  const headers = err.challenge === undefined ? ERROR_HEADERS : withChallenge(err.challenge);
+  let headers = err.challenge === undefined ? ERROR_HEADERS : withChallenge(err.challenge);
+  // Rare answers (429, 503): a fresh header set is fine off the hot path.
+  if (err.retryAfterSeconds !== undefined) {
+    headers = withSecurityHeaders({ ...headers, 'Retry-After': String(err.retryAfterSeconds) });
+  }
   const body = JSON.stringify({ error: err.error, error_description: err.message });
   return createSecuredResponse(body, ERROR_STATUS[err.code], headers);
 }
@@ -126,8 +140,24 @@ export function createManagementErrorResponse(err: ManagementError | undefined):
     message: err ? err.message : 'Internal error',
     errorCode: err ? err.errorCode : 'internal_error',
   });
-  const headers = err?.code === 'unauthorized' ? withChallenge('Bearer realm="gatehouse"') : ERROR_HEADERS;
+  const headers =
+    err?.code === 'unauthorized'
+      ? withChallenge('Bearer realm="gatehouse"')
+      : err?.code === 'service_unavailable'
+        ? withSecurityHeaders({ ...ERROR_HEADERS, 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) })
+        : ERROR_HEADERS;
   return createSecuredResponse(body, status, headers);
+}
+
+const OAUTH_NOT_ALLOWED_HEADERS = withSecurityHeaders({ ...ERROR_HEADERS, Allow: 'POST' });
+
+/** 405 in the OAuth error shape for an OAuth endpoint called with another method than POST. */
+export function createOAuthMethodNotAllowedResponse(): Response {
+  const body = JSON.stringify({
+    error: 'invalid_request',
+    error_description: 'this endpoint accepts POST only',
+  });
+  return createSecuredResponse(body, 405, OAUTH_NOT_ALLOWED_HEADERS);
 }
 
 /** A plain JSON error for routes outside both surfaces (404 on unknown paths, 405, 500). */
@@ -136,15 +166,43 @@ export function createPlainErrorResponse(status: number, message: string): Respo
   return createSecuredResponse(body, status, ERROR_HEADERS);
 }
 
-/** Errors a store back-end raises when it cannot be reached (SQLite busy/closed, network refusals). */
+/** Socket and PostgreSQL codes that mean the store could not be reached (pg class 08: connection exception; 57P0x: shutdown). */
+const UNREACHABLE_CODES = new Set([
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+
+/**
+ * Errors a store back-end raises when it cannot be reached (SQLite busy/closed, network refusals,
+ * a PostgreSQL connection cut under a pooled client, the AWS SDK's network errors).
+ */
 function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
+  if (err.name === 'TimeoutError' || err.name === 'NetworkingError') return true;
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause !== undefined && cause !== err && isUnavailable(cause)) return true;
   return (
-    code === 'SQLITE_BUSY' ||
-    code === 'SQLITE_LOCKED' ||
-    code === 'ECONNREFUSED' ||
-    code === 'ETIMEDOUT' ||
-    err.message === 'The database connection is not open'
+    err.message === 'The database connection is not open' ||
+    err.message.startsWith('Connection terminated') ||
+    err.message === 'timeout exceeded when trying to connect' ||
+    err.message === 'Client has encountered a connection error and is not queryable'
   );
 }

@@ -14,10 +14,12 @@ export type OAuthErrorCode =
   | 'invalid_target'
   | 'access_denied'
   | 'server_error'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'too_many_attempts'
+  | 'too_many_requests';
 
 /** Table keys of OAuth errors: the RFC code, or a gatehouse key where the status differs from the code's usual one. */
-export type OAuthErrorKey = OAuthErrorCode | 'request_too_large';
+export type OAuthErrorKey = OAuthErrorCode | 'request_too_large' | 'rate_limited';
 
 /**
  * An error answered in the RFC 6749 section 5.2 shape `{error, error_description}`.
@@ -30,6 +32,8 @@ export class OAuthError extends Error {
   readonly error: OAuthErrorCode;
   /** `WWW-Authenticate` challenge to send with a 401, when the client authenticated with an HTTP scheme. */
   readonly challenge: string | undefined;
+  /** Seconds for a `Retry-After` header (429, 503), when the answer should carry one. */
+  retryAfterSeconds: number | undefined;
 
   constructor(code: OAuthErrorKey, error: OAuthErrorCode, description: string, challenge?: string) {
     super(description);
@@ -37,6 +41,7 @@ export class OAuthError extends Error {
     this.code = code;
     this.error = error;
     this.challenge = challenge;
+    this.retryAfterSeconds = undefined;
   }
 }
 
@@ -100,6 +105,23 @@ export class AccessDenied extends OAuthError {
 export class TemporarilyUnavailable extends OAuthError {
   constructor(description: string) {
     super('temporarily_unavailable', 'temporarily_unavailable', description);
+  }
+}
+
+/**
+ * Too many failed client authentications (`too_many_attempts`) or, when request limits are
+ * configured, too many requests (`too_many_requests`): 429 with `Retry-After`. Extension error
+ * codes (RFC 6749 section 8.5), named as Auth0 names them.
+ * @see https://www.rfc-editor.org/rfc/rfc6585#section-4
+ */
+export class RateLimited extends OAuthError {
+  constructor(
+    error: 'too_many_attempts' | 'too_many_requests',
+    description: string,
+    retryAfterSeconds: number,
+  ) {
+    super('rate_limited', error, description);
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }
 

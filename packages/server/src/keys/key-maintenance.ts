@@ -33,6 +33,8 @@ export interface KeyMaintenanceOptions {
   intervalMs: number;
   /** GATEHOUSE_KEY_ROTATION_DAYS in ms; 0: no scheduled rotation. */
   rotationMs: number;
+  /** Run rounds on a timer (default true); false: only `runOnce` runs them (AWS Lambda, `lambda/invocation-upkeep.ts`). */
+  timer?: boolean;
 }
 
 /** The running upkeep. */
@@ -77,10 +79,13 @@ export function startKeyMaintenance(opts: KeyMaintenanceOptions): KeyMaintenance
     return running;
   };
 
-  const timer = setInterval(() => {
-    if (!stopped) void runOnce();
-  }, intervalMs);
-  timer.unref();
+  const timer =
+    opts.timer === false
+      ? undefined
+      : setInterval(() => {
+          if (!stopped) void runOnce();
+        }, intervalMs);
+  timer?.unref();
 
   return {
     runOnce,

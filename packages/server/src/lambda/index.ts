@@ -13,6 +13,9 @@ export { KMS_KEK_ENCRYPTION_CONTEXT, KmsKekError, openKmsKek } from '../keys/kms
 export { type KmsKeyRef, parseKmsKeyList } from '../keys/kms-key-list.ts';
 export { KmsSignerError } from '../keys/kms-signer.ts';
 export { type OpenedSigning, openSigning } from '../keys/kms-signing.ts';
+export { createAuthLimiter, DEFAULT_LOCKOUT_POLICY } from '../limits/auth-limiter.ts';
+export { createDynamoDbFailureCounters } from '../limits/dynamodb-failure-counters.ts';
+export { logLockout } from '../limits/http-limits.ts';
 export { createLogger, type Logger } from '../observability/logger.ts';
 export { createMetrics } from '../observability/metrics.ts';
 export { createDynamoDbStore } from '../store/dynamodb-store.ts';

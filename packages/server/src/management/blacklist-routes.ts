@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import type { RevocationStore } from '../store/store.ts';
 import { decodeUlidTime } from '../token/ulid.ts';
-import type { Audit } from './audit.ts';
+import { type Audit, recordChange } from './audit.ts';
 import { blacklistQuerySchema, blacklistTokenSchema } from './blacklist-schemas.ts';
 import type { ManagementAuth, ManagementEnv } from './management-auth.ts';
 import { parseQuery, readBody } from './parse-input.ts';
@@ -36,13 +36,13 @@ export function createBlacklistRoutes(opts: {
     return c.json(entries.map((e) => ({ aud: e.audience, jti: e.jti })));
   });
 
-  app.post('/tokens', auth.requireScope('blacklist:tokens'), async (c) => {
+  app.post('/tokens', audit.on('token.blacklisted'), auth.requireScope('blacklist:tokens'), async (c) => {
     const { aud, jti } = await readBody(c.req, blacklistTokenSchema);
     const now = Date.now();
     const issuedAt = decodeUlidTime(jti);
     const expiresAt = Math.min(issuedAt ?? now, now) + MAX_TOKEN_LIFETIME_MS;
     await store.revokeToken({ jti, audience: aud, clientId: null, expiresAt });
-    audit('token.blacklisted', c.var.caller, { audience: aud, jti });
+    recordChange(c, { targetId: jti, before: null, after: { aud, jti } });
     return c.json({ aud, jti }, 201);
   });
 

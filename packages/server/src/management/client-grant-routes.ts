@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { BadRequest, Conflict, NotFound } from '../http/errors.ts';
 import { createClientGrantId } from '../ids.ts';
 import type { ClientGrantRecord, ResourceServerRecord, Store } from '../store/store.ts';
-import type { Audit } from './audit.ts';
+import { type Audit, recordChange } from './audit.ts';
 import {
   createClientGrantSchema,
   toClientGrantResponse,
@@ -62,7 +62,7 @@ export function createClientGrantRoutes(opts: ClientGrantRoutesOptions): Hono<Ma
     return c.json(formatPage('client_grants', page, paging, toClientGrantResponse));
   });
 
-  app.post('/', auth.requireScope('create:client_grants'), async (c) => {
+  app.post('/', audit.on('client_grant.created'), auth.requireScope('create:client_grants'), async (c) => {
     const body = await readBody(c.req, createClientGrantSchema);
     if ((await store.getClient(body.client_id)) === null) {
       throw new NotFound('inexistent_client', 'The client does not exist');
@@ -81,49 +81,49 @@ export function createClientGrantRoutes(opts: ClientGrantRoutesOptions): Hono<Ma
       scope: body.scope,
       tokenLifetime: body.token_lifetime ?? null,
     });
-    audit('client_grant.created', c.var.caller, {
-      id: grant.id,
-      client_id: grant.clientId,
-      audience: grant.audience,
-    });
-    return c.json(toClientGrantResponse(grant), 201);
+    const after = toClientGrantResponse(grant);
+    recordChange(c, { targetId: grant.id, before: null, after });
+    return c.json(after, 201);
   });
 
   app.get('/:id', auth.requireScope('read:client_grants'), async (c) => {
     return c.json(toClientGrantResponse(await findGrant(c.req)));
   });
 
-  app.patch('/:id', auth.requireScope('update:client_grants'), async (c) => {
-    const existing = await findGrant(c.req);
-    const body = await readBody(c.req, updateClientGrantSchema);
-    if (body.scope !== undefined) {
-      const api = await store.getResourceServerByIdentifier(existing.audience);
-      if (api === null)
-        throw new NotFound('inexistent_resource_server', 'The grant names an API that no longer exists');
-      assertScopesDefined(body.scope, api);
-    }
-    const grant = await store.updateClientGrant(existing.id, {
-      ...(body.scope !== undefined ? { scope: body.scope } : {}),
-      ...(body.token_lifetime !== undefined ? { tokenLifetime: body.token_lifetime } : {}),
-    });
-    audit('client_grant.updated', c.var.caller, {
-      id: grant.id,
-      client_id: grant.clientId,
-      audience: grant.audience,
-    });
-    return c.json(toClientGrantResponse(grant));
-  });
+  app.patch(
+    '/:id',
+    audit.on('client_grant.updated'),
+    auth.requireScope('update:client_grants'),
+    async (c) => {
+      const existing = await findGrant(c.req);
+      const body = await readBody(c.req, updateClientGrantSchema);
+      if (body.scope !== undefined) {
+        const api = await store.getResourceServerByIdentifier(existing.audience);
+        if (api === null)
+          throw new NotFound('inexistent_resource_server', 'The grant names an API that no longer exists');
+        assertScopesDefined(body.scope, api);
+      }
+      const grant = await store.updateClientGrant(existing.id, {
+        ...(body.scope !== undefined ? { scope: body.scope } : {}),
+        ...(body.token_lifetime !== undefined ? { tokenLifetime: body.token_lifetime } : {}),
+      });
+      const after = toClientGrantResponse(grant);
+      recordChange(c, { targetId: grant.id, before: toClientGrantResponse(existing), after });
+      return c.json(after);
+    },
+  );
 
-  app.delete('/:id', auth.requireScope('delete:client_grants'), async (c) => {
-    const existing = await findGrant(c.req);
-    await store.deleteClientGrant(existing.id);
-    audit('client_grant.deleted', c.var.caller, {
-      id: existing.id,
-      client_id: existing.clientId,
-      audience: existing.audience,
-    });
-    return c.body(null, 204);
-  });
+  app.delete(
+    '/:id',
+    audit.on('client_grant.deleted'),
+    auth.requireScope('delete:client_grants'),
+    async (c) => {
+      const existing = await findGrant(c.req);
+      await store.deleteClientGrant(existing.id);
+      recordChange(c, { targetId: existing.id, before: toClientGrantResponse(existing), after: null });
+      return c.body(null, 204);
+    },
+  );
 
   return app;
 }

@@ -8,7 +8,7 @@ import { BadRequest, NotFound } from '../http/errors.ts';
 import { createClientId } from '../ids.ts';
 import { generateClientSecret, type SecretHasher, secretId } from '../keys/client-secret.ts';
 import type { ClientRecord, ClientSecretRecord, Store } from '../store/store.ts';
-import type { Audit } from './audit.ts';
+import { type Audit, recordChange } from './audit.ts';
 import { revokeClientTokensSchema } from './blacklist-schemas.ts';
 import {
   createClientSchema,
@@ -66,6 +66,11 @@ export function keepPreviousSecrets(
   return { secrets: kept, previousExpiresAt: last };
 }
 
+/** How many of `secrets` still authenticate at `now`. */
+function countLive(secrets: readonly ClientSecretRecord[], now: number): number {
+  return secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).length;
+}
+
 /** Creates the `/clients` routes (mounted under `/api/v2`). */
 export function createClientRoutes(opts: ClientRoutesOptions): Hono<ManagementEnv> {
   const { store, hasher, auth, audit } = opts;
@@ -83,7 +88,7 @@ export function createClientRoutes(opts: ClientRoutesOptions): Hono<ManagementEn
     return c.json(formatPage('clients', page, paging, toClientResponse));
   });
 
-  app.post('/', auth.requireScope('create:clients'), async (c) => {
+  app.post('/', audit.on('client.created'), auth.requireScope('create:clients'), async (c) => {
     const body = await readBody(c.req, createClientSchema);
     const { secret, record } = createSecret(hasher, Date.now());
     const client = await store.createClient({
@@ -97,15 +102,16 @@ export function createClientRoutes(opts: ClientRoutesOptions): Hono<ManagementEn
       metadata: body.client_metadata ?? {},
       disabled: body.disabled ?? false,
     });
-    audit('client.created', c.var.caller, { client_id: client.clientId });
-    return c.json({ ...toClientResponse(client), client_secret: secret }, 201);
+    const after = toClientResponse(client);
+    recordChange(c, { targetId: client.clientId, before: null, after });
+    return c.json({ ...after, client_secret: secret }, 201);
   });
 
   app.get('/:id', auth.requireScope('read:clients'), async (c) => {
     return c.json(toClientResponse(await findClient(c.req)));
   });
 
-  app.patch('/:id', auth.requireScope('update:clients'), async (c) => {
+  app.patch('/:id', audit.on('client.updated'), auth.requireScope('update:clients'), async (c) => {
     const existing = await findClient(c.req);
     const body = await readBody(c.req, updateClientSchema);
     const client = await store.updateClient(existing.clientId, {
@@ -117,61 +123,82 @@ export function createClientRoutes(opts: ClientRoutesOptions): Hono<ManagementEn
       ...(body.client_metadata !== undefined ? { metadata: body.client_metadata } : {}),
       ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
     });
-    audit('client.updated', c.var.caller, { client_id: client.clientId });
-    return c.json(toClientResponse(client));
+    const after = toClientResponse(client);
+    recordChange(c, { targetId: client.clientId, before: toClientResponse(existing), after });
+    return c.json(after);
   });
 
-  app.delete('/:id', auth.requireScope('delete:clients'), async (c) => {
+  app.delete('/:id', audit.on('client.deleted'), auth.requireScope('delete:clients'), async (c) => {
     const existing = await findClient(c.req);
     await store.deleteClient(existing.clientId);
-    audit('client.deleted', c.var.caller, { client_id: existing.clientId });
+    recordChange(c, { targetId: existing.clientId, before: toClientResponse(existing), after: null });
     return c.body(null, 204);
   });
 
   // Gatehouse extension: cut the client's tokens off (at one API or every API) without disabling it.
-  app.post('/:id/revoke-tokens', auth.requireScope('blacklist:tokens'), async (c) => {
-    const existing = await findClient(c.req);
-    const body = await readOptionalBody(c.req, revokeClientTokensSchema);
-    const cutoff = await store.createCutoff(existing.clientId, body.audience ?? null);
-    audit('client.tokens_revoked', c.var.caller, {
-      client_id: existing.clientId,
-      audience: cutoff.audience ?? '*',
-    });
-    return c.json({
-      client_id: existing.clientId,
-      audience: cutoff.audience,
-      revoked_before: new Date(cutoff.at).toISOString(),
-    });
-  });
+  app.post(
+    '/:id/revoke-tokens',
+    audit.on('client.tokens_revoked'),
+    auth.requireScope('blacklist:tokens'),
+    async (c) => {
+      const existing = await findClient(c.req);
+      const body = await readOptionalBody(c.req, revokeClientTokensSchema);
+      const cutoff = await store.createCutoff(existing.clientId, body.audience ?? null);
+      const after = {
+        client_id: existing.clientId,
+        audience: cutoff.audience,
+        revoked_before: new Date(cutoff.at).toISOString(),
+      };
+      recordChange(c, { targetId: existing.clientId, before: null, after });
+      return c.json(after);
+    },
+  );
 
   // Auth0 guards secret rotation with update:client_keys.
-  app.post('/:id/rotate-secret', auth.requireScope('update:client_keys'), async (c) => {
-    const existing = await findClient(c.req);
-    const query = parseQuery(c.req, rotateSecretQuerySchema);
-    const body = await readOptionalBody(c.req, rotateSecretSchema);
-    if (
-      query.grace_period_seconds !== undefined &&
-      body.grace_period_seconds !== undefined &&
-      query.grace_period_seconds !== body.grace_period_seconds
-    ) {
-      throw new BadRequest(
-        'invalid_body',
-        'Payload validation error: grace_period_seconds differs from the query',
-      );
-    }
-    const grace = body.grace_period_seconds ?? query.grace_period_seconds ?? 0;
-    const now = Date.now();
-    const { secret, record } = createSecret(hasher, now);
-    const { secrets, previousExpiresAt } = keepPreviousSecrets(existing.secrets, now, grace);
-    const client = await store.updateClient(existing.clientId, { secrets: [record, ...secrets] });
-    audit('client.secret_rotated', c.var.caller, { client_id: client.clientId, grace_period_seconds: grace });
-    return c.json({
-      ...toClientResponse(client),
-      client_secret: secret,
-      previous_secret_expires_at:
-        previousExpiresAt === null ? null : new Date(previousExpiresAt).toISOString(),
-    });
-  });
+  app.post(
+    '/:id/rotate-secret',
+    audit.on('client.secret_rotated'),
+    auth.requireScope('update:client_keys'),
+    async (c) => {
+      const existing = await findClient(c.req);
+      const query = parseQuery(c.req, rotateSecretQuerySchema);
+      const body = await readOptionalBody(c.req, rotateSecretSchema);
+      if (
+        query.grace_period_seconds !== undefined &&
+        body.grace_period_seconds !== undefined &&
+        query.grace_period_seconds !== body.grace_period_seconds
+      ) {
+        throw new BadRequest(
+          'invalid_body',
+          'Payload validation error: grace_period_seconds differs from the query',
+        );
+      }
+      const grace = body.grace_period_seconds ?? query.grace_period_seconds ?? 0;
+      const now = Date.now();
+      const { secret, record } = createSecret(hasher, now);
+      const { secrets, previousExpiresAt } = keepPreviousSecrets(existing.secrets, now, grace);
+      const client = await store.updateClient(existing.clientId, { secrets: [record, ...secrets] });
+      const previousSecretsUntil =
+        previousExpiresAt === null ? null : new Date(previousExpiresAt).toISOString();
+      // The secrets never reach the audit log: only how many authenticate, and until when the old ones
+      // do (names free of 'secret', which the audit log's redaction drops on sight).
+      recordChange(c, {
+        targetId: client.clientId,
+        before: { client_id: existing.clientId, active_count: countLive(existing.secrets, now) },
+        after: {
+          client_id: client.clientId,
+          active_count: countLive(client.secrets, now),
+          grace_period_seconds: grace,
+          previous_valid_until: previousSecretsUntil,
+        },
+      });
+      return c.json({
+        ...toClientResponse(client),
+        client_secret: secret,
+        previous_secret_expires_at: previousSecretsUntil,
+      });
+    },
+  );
 
   return app;
 }

@@ -36,4 +36,5 @@ export const MANAGEMENT_SCOPES: readonly ScopeDefinition[] = [
   { value: 'update:signing_keys', description: 'Revoke signing keys' },
   { value: 'blacklist:tokens', description: 'Deny-list tokens' },
   { value: 'read:logs', description: 'Read the audit log' },
+  { value: 'read:stats', description: 'Read token statistics' },
 ];

@@ -8,12 +8,13 @@
  */
 
 import { parseScope } from '@gatehouse/protocol';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../http/app-env.ts';
 import { Forbidden, Unauthorized } from '../http/errors.ts';
 import type { RevocationCheck } from '../revocation/revocation-check.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessTokenVerifier } from '../token/access-token-verifier.ts';
+import type { AuditChange } from './audit.ts';
 
 /** Who called the Management API, and the scopes in force for this call. */
 export interface ManagementCaller {
@@ -23,7 +24,28 @@ export interface ManagementCaller {
 
 /** Hono environment of Management API routes. */
 export interface ManagementEnv extends AppEnv {
-  Variables: AppEnv['Variables'] & { caller: ManagementCaller };
+  Variables: AppEnv['Variables'] & {
+    caller: ManagementCaller;
+    /** What a changing route changed, for its audit event (management/audit.ts). */
+    auditChange: AuditChange;
+  };
+}
+
+/**
+ * The admin console's session as a second way to present a Management API token: the sealed
+ * session cookie plus the CSRF header (admin/console-session.ts). The token inside is checked
+ * exactly like a bearer token, so the console has the same scopes and no other way in.
+ */
+export interface SessionBearer {
+  /**
+   * The session's token and the Set-Cookie value that extends its idle timeout, or undefined when
+   * the request carries no session cookie; throws a ManagementError for a bad or expired session,
+   * a missing or wrong CSRF token, or a cross-site request.
+   */
+  read(
+    c: Context,
+    opts: { requireCsrf: true },
+  ): { session: { token: string }; setCookie: string } | undefined;
 }
 
 /** Options of `createManagementAuth`. */
@@ -32,6 +54,8 @@ export interface ManagementAuthOptions {
   verifier: AccessTokenVerifier;
   revocations: RevocationCheck;
   store: Store;
+  /** Accepts the console's session in place of a bearer token (only when no Authorization header is sent). */
+  session?: SessionBearer | undefined;
 }
 
 /** The Management API's route guard. */
@@ -46,7 +70,7 @@ export interface ManagementAuth {
 
 /** Creates the Management API's authentication. */
 export function createManagementAuth(opts: ManagementAuthOptions): ManagementAuth {
-  const { audience, verifier, revocations, store } = opts;
+  const { audience, verifier, revocations, store, session } = opts;
 
   const verify = async (token: string): Promise<ManagementCaller> => {
     const claims = await verifier.verify(token, { audience });
@@ -79,13 +103,17 @@ export function createManagementAuth(opts: ManagementAuthOptions): ManagementAut
   return {
     requireScope(scope) {
       return async (c, next) => {
-        const caller = await authenticate(c.req.header('authorization'));
+        const header = c.req.header('authorization');
+        const fromSession = header === undefined ? session?.read(c, { requireCsrf: true }) : undefined;
+        const caller =
+          fromSession !== undefined ? await verify(fromSession.session.token) : await authenticate(header);
         c.set('caller', caller);
         c.set('clientId', caller.clientId);
         if (!caller.scopes.includes(scope)) {
           throw new Forbidden('insufficient_scope', `Insufficient scope, expected any of: ${scope}`);
         }
         await next();
+        if (fromSession !== undefined) c.res.headers.append('Set-Cookie', fromSession.setCookie);
       };
     },
   };

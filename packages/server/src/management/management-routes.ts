@@ -1,5 +1,7 @@
 /** The Management API under `/api/v2`: every route, its error shape, and a 404 for unknown routes. */
 import { Hono } from 'hono';
+import type { AuditRecorder } from '../audit/audit-recorder.ts';
+import type { TokenUsageCounter } from '../audit/token-usage-counter.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { createManagementErrorResponse, toManagementError } from '../http/error-response.ts';
 import { NotFound } from '../http/errors.ts';
@@ -15,10 +17,12 @@ import { createBlacklistRoutes } from './blacklist-routes.ts';
 import { createClientCredentialRoutes } from './client-credential-routes.ts';
 import { createClientGrantRoutes } from './client-grant-routes.ts';
 import { createClientRoutes } from './client-routes.ts';
+import { createLogRoutes } from './log-routes.ts';
 import { managementAudience } from './management-api.ts';
-import { createManagementAuth, type ManagementEnv } from './management-auth.ts';
+import { createManagementAuth, type ManagementEnv, type SessionBearer } from './management-auth.ts';
 import { createResourceServerRoutes } from './resource-server-routes.ts';
 import { createSigningKeyRoutes } from './signing-key-routes.ts';
+import { createStatsRoutes } from './stats-routes.ts';
 
 /** Dependencies of the Management API. */
 export interface ManagementRoutesOptions {
@@ -29,13 +33,25 @@ export interface ManagementRoutesOptions {
   logger: Logger;
   verifier: AccessTokenVerifier;
   revocations: RevocationCheck;
+  /** Writes the audit log (audit/audit-recorder.ts). */
+  auditRecorder: AuditRecorder;
+  /** The token endpoint's usage counters, flushed before `/stats/tokens` answers. */
+  usage: TokenUsageCounter;
+  /** The admin console's session, accepted in place of a bearer token (admin/console-session.ts). */
+  session?: SessionBearer | undefined;
 }
 
 /** Creates the Management API routes, mounted at `/api/v2`. */
 export function createManagementRoutes(opts: ManagementRoutesOptions): Hono<AppEnv> {
   const { issuer, store, keyRing, hasher, logger, verifier, revocations } = opts;
-  const auth = createManagementAuth({ audience: managementAudience(issuer), verifier, revocations, store });
-  const audit = createAudit(logger);
+  const auth = createManagementAuth({
+    audience: managementAudience(issuer),
+    verifier,
+    revocations,
+    store,
+    session: opts.session,
+  });
+  const audit = createAudit(opts.auditRecorder);
 
   const api = new Hono<ManagementEnv>();
   api.onError((err) => {
@@ -51,6 +67,8 @@ export function createManagementRoutes(opts: ManagementRoutesOptions): Hono<AppE
   api.route('/client-grants', createClientGrantRoutes({ store, auth, audit }));
   api.route('/keys/signing', createSigningKeyRoutes({ keyRing, auth, audit }));
   api.route('/blacklists', createBlacklistRoutes({ store, auth, audit }));
+  api.route('/logs', createLogRoutes({ store, auth }));
+  api.route('/stats', createStatsRoutes({ store, usage: opts.usage, auth }));
   api.all('*', () => {
     throw new NotFound('inexistent_route', 'Not Found');
   });

@@ -8,7 +8,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { NotFound } from '../http/errors.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
-import type { Audit } from './audit.ts';
+import { type Audit, recordChange } from './audit.ts';
 import { signingAlgSchema } from './field-schemas.ts';
 import type { ManagementAuth, ManagementEnv } from './management-auth.ts';
 import { parsePathParam, parseQuery } from './parse-input.ts';
@@ -33,13 +33,25 @@ export function createSigningKeyRoutes(opts: {
     return c.json(keys.map(toSigningKeyResponse));
   });
 
-  app.post('/rotate', auth.requireScope('create:signing_keys'), async (c) => {
-    const { alg } = parseQuery(c.req, rotateQuery);
-    const key = await keyRing.rotateSigningKey(alg ?? 'RS256');
-    audit('signing_key.rotated', c.var.caller, { kid: key.kid, alg: key.alg });
-    // Auth0 answers {cert, kid}; gatehouse keys have no X.509 certificate.
-    return c.json({ kid: key.kid }, 201);
-  });
+  app.post(
+    '/rotate',
+    audit.on('signing_key.rotated'),
+    auth.requireScope('create:signing_keys'),
+    async (c) => {
+      const { alg } = parseQuery(c.req, rotateQuery);
+      const before = (await keyRing.listKeys()).find(
+        (k) => k.status === 'current' && k.alg === (alg ?? 'RS256'),
+      );
+      const key = await keyRing.rotateSigningKey(alg ?? 'RS256');
+      recordChange(c, {
+        targetId: key.kid,
+        before: before === undefined ? null : toSigningKeyResponse(before),
+        after: toSigningKeyResponse(key),
+      });
+      // Auth0 answers {cert, kid}; gatehouse keys have no X.509 certificate.
+      return c.json({ kid: key.kid }, 201);
+    },
+  );
 
   app.get('/:kid', auth.requireScope('read:signing_keys'), async (c) => {
     const kid = kidParam(c.req);
@@ -48,15 +60,25 @@ export function createSigningKeyRoutes(opts: {
     return c.json(toSigningKeyResponse(key));
   });
 
-  app.put('/:kid/revoke', auth.requireScope('update:signing_keys'), async (c) => {
-    const kid = kidParam(c.req);
-    if ((await keyRing.listKeys()).every((k) => k.kid !== kid)) {
-      throw new NotFound('inexistent_signing_key', 'The signing key does not exist');
-    }
-    const key = await keyRing.revokeSigningKey(kid);
-    audit('signing_key.revoked', c.var.caller, { kid: key.kid, alg: key.alg });
-    return c.json({ kid: key.kid });
-  });
+  app.put(
+    '/:kid/revoke',
+    audit.on('signing_key.revoked'),
+    auth.requireScope('update:signing_keys'),
+    async (c) => {
+      const kid = kidParam(c.req);
+      const before = (await keyRing.listKeys()).find((k) => k.kid === kid);
+      if (before === undefined) {
+        throw new NotFound('inexistent_signing_key', 'The signing key does not exist');
+      }
+      const key = await keyRing.revokeSigningKey(kid);
+      recordChange(c, {
+        targetId: key.kid,
+        before: toSigningKeyResponse(before),
+        after: toSigningKeyResponse(key),
+      });
+      return c.json({ kid: key.kid });
+    },
+  );
 
   return app;
 }

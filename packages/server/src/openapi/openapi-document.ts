@@ -64,6 +64,19 @@ const oauthErrors: Json = {
     content: json(ref('OAuthError')),
   },
   '413': { description: 'invalid_request: the body is larger than 16 KiB', content: json(ref('OAuthError')) },
+  '429': {
+    description:
+      '`too_many_attempts`: the caller is locked out after failed client authentication; ' +
+      '`too_many_requests`: a configured request-rate limit. `Retry-After` says when to try again',
+    headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds' } },
+    content: json(ref('OAuthError')),
+  },
+  '503': {
+    description:
+      '`temporarily_unavailable`: the store cannot be reached, or too many requests are in progress',
+    headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds' } },
+    content: json(ref('OAuthError')),
+  },
 };
 
 function managementErrors(...statuses: string[]): Json {
@@ -254,6 +267,8 @@ export function createOpenApiDocument(issuer: string): Json {
           description:
             'Client authentication: HTTP Basic (`client_secret_basic`), `client_id` + `client_secret` in the body ' +
             '(`client_secret_post`), or a signed `client_assertion` (`private_key_jwt`, RFC 7523), exactly one. ' +
+            'The `client_assertion` may also be a workload platform token matching a federated credential ' +
+            '(`iss` the external issuer; `client_id` needed only when several clients trust it; docs/federation.md). ' +
             'Answers are never cached (`Cache-Control: no-store`). The `jti` of every token is a ULID whose first ' +
             '10 characters are its issue time in milliseconds.',
           security: [{ clientBasic: [] }, {}],
@@ -291,6 +306,8 @@ export function createOpenApiDocument(issuer: string): Json {
             '400': { description: 'invalid_request: no token', content: json(ref('OAuthError')) },
             '401': oauthErrors['401'],
             '413': oauthErrors['413'],
+            '429': oauthErrors['429'],
+            '503': oauthErrors['503'],
           },
         },
       },
@@ -318,6 +335,8 @@ export function createOpenApiDocument(issuer: string): Json {
             '400': { description: 'invalid_request: no token', content: json(ref('OAuthError')) },
             '401': oauthErrors['401'],
             '413': oauthErrors['413'],
+            '429': oauthErrors['429'],
+            '503': oauthErrors['503'],
           },
         },
       },
@@ -510,7 +529,7 @@ export function createOpenApiDocument(issuer: string): Json {
       '/api/v2/clients/{id}/credentials': {
         get: managementOperation({
           tag: 'Clients',
-          summary: 'List a client’s public-key credentials (private_key_jwt)',
+          summary: 'List a client’s credentials (public keys and federated credentials)',
           scope: 'read:client_credentials',
           parameters: [clientId],
           responses: {
@@ -523,12 +542,16 @@ export function createOpenApiDocument(issuer: string): Json {
         }),
         post: managementOperation({
           tag: 'Clients',
-          summary: 'Register a public key the client signs private_key_jwt assertions with',
+          summary: 'Register a public key (private_key_jwt) or a federated credential (workload identity)',
           description:
-            'A PEM public key (or certificate) with its `alg` (default: the key type’s usual one), or a `jwks_uri` ' +
+            '`credential_type: public_key`: a PEM public key (or certificate) with its `alg` (default: the key type’s usual one), or a `jwks_uri` ' +
             '(https; http on localhost only). Private keys are refused and never stored. Several credentials may be ' +
             'registered at once, so a client rotates its key without downtime. Assertions: `iss` = `sub` = client id, ' +
-            '`aud` the token endpoint or the issuer, `exp` at most 5 minutes ahead, a `jti` used once.',
+            '`aud` the token endpoint or the issuer, `exp` at most 5 minutes ahead, a `jti` used once. ' +
+            '`credential_type: federated`: an external issuer (`issuer`: its identifier or discovery URL; `jwks_uri` ' +
+            'when it publishes no discovery), the exact `subject` or a prefix ending in `:*` or `/*`, and the ' +
+            '`audience` the workload requests; its platform token (Kubernetes, SPIFFE, AWS, GitHub Actions, any OIDC) ' +
+            'is then the client assertion. The answer names the `issuer_kind` whose claims are checked (docs/federation.md).',
           scope: 'create:client_credentials',
           parameters: [clientId],
           body: 'ClientCredentialCreate',
@@ -664,7 +687,8 @@ export function createOpenApiDocument(issuer: string): Json {
             'The `next` key, published in the JWKS since it was made, becomes current and signs; a new `next` key ' +
             'is published; the old current key stays in the JWKS until every token it signed has expired (24 h and ' +
             'a margin). `alg` (gatehouse extension) picks the algorithm, RS256 by default. Scheduled rotation: ' +
-            '`GATEHOUSE_KEY_ROTATION_DAYS`.',
+            '`GATEHOUSE_KEY_ROTATION_DAYS`. With `GATEHOUSE_SIGNING=kms` the keys are AWS KMS keys, rotated in KMS and ' +
+            'the configuration (docs/deploy/aws.md): 403 `operation_not_supported`.',
           scope: 'create:signing_keys',
           parameters: [{ name: 'alg', in: 'query', schema: { enum: ['RS256', 'PS256', 'ES256', 'EdDSA'] } }],
           responses: {
@@ -681,7 +705,8 @@ export function createOpenApiDocument(issuer: string): Json {
           summary: 'Revoke a signing key at once',
           description:
             'The key leaves the JWKS and enters the revocation feed: every token it signed fails everywhere. ' +
-            'Revoking the current key rotates first, so the server keeps signing; a revoked `next` key is replaced.',
+            'Revoking the current key rotates first, so the server keeps signing; a revoked `next` key is replaced. ' +
+            'With `GATEHOUSE_SIGNING=kms`: 403 `operation_not_supported` (remove the key from the configuration).',
           scope: 'update:signing_keys',
           parameters: [{ name: 'kid', in: 'path', required: true, schema: { type: 'string' } }],
           responses: { '200': { description: 'Revoked', content: json(ref('SigningKeyId')) } },
@@ -697,6 +722,207 @@ export function createOpenApiDocument(issuer: string): Json {
           responses: { '200': { description: 'The key', content: json(ref('SigningKey')) } },
           errors: ['404'],
         }),
+      },
+      '/api/v2/logs': {
+        get: managementOperation({
+          tag: 'Logs',
+          summary: 'Search the audit log',
+          description:
+            'Every administrative change made through the Management API (and the console’s sign-in, failed ' +
+            'sign-in and sign-out), newest first, in Auth0’s log event shape. Types: `sapi` (change succeeded), ' +
+            '`fapi` (refused or failed), `s`, `f`, `slo` (console). Before/after states never hold a secret, hash, ' +
+            'private key or token. Filters combine with AND. `q` is a subset of Auth0’s Lucene syntax: ' +
+            '`field:value` terms joined by spaces or `AND`, fields `type`, `client_id`, `action`, `target_type`, ' +
+            '`target_id` (bare or `"quoted"`) and `date:[A TO B]` (ISO 8601, `*` open; A inclusive, B exclusive); ' +
+            'OR, NOT, wildcards and other fields are refused with 400. Auth0’s checkpoint paging (`from`, `take`) ' +
+            'is not supported. Events are kept `GATEHOUSE_AUDIT_RETENTION_DAYS` (default 90).',
+          scope: 'read:logs',
+          parameters: [
+            ...pagingParameters,
+            {
+              name: 'sort',
+              in: 'query',
+              schema: { enum: ['date:-1', 'date:1'] },
+              description: 'Default date:-1',
+            },
+            {
+              name: 'q',
+              in: 'query',
+              schema: { type: 'string', maxLength: 1000 },
+              description: 'Search (see above)',
+            },
+            { name: 'type', in: 'query', schema: { enum: ['sapi', 'fapi', 's', 'f', 'slo'] } },
+            {
+              name: 'client_id',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'Who made the change',
+            },
+            {
+              name: 'action',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'e.g. `client.secret_rotated`',
+            },
+            {
+              name: 'target_type',
+              in: 'query',
+              schema: {
+                enum: [
+                  'resource_server',
+                  'client',
+                  'client_credential',
+                  'client_grant',
+                  'signing_key',
+                  'token',
+                  'console_session',
+                ],
+              },
+            },
+            { name: 'target_id', in: 'query', schema: { type: 'string' } },
+            {
+              name: 'from_date',
+              in: 'query',
+              schema: { type: 'string', format: 'date-time' },
+              description: 'Inclusive',
+            },
+            {
+              name: 'to_date',
+              in: 'query',
+              schema: { type: 'string', format: 'date-time' },
+              description: 'Exclusive',
+            },
+            {
+              name: 'fields',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'Comma-separated top-level members to keep (Auth0), e.g. `log_id,date,type`',
+            },
+            {
+              name: 'include_fields',
+              in: 'query',
+              schema: { type: 'boolean' },
+              description: 'false: drop the `fields` instead of keeping them',
+            },
+          ],
+          responses: listResponse('logs', 'LogEvent'),
+        }),
+      },
+      '/api/v2/logs/{id}': {
+        get: managementOperation({
+          tag: 'Logs',
+          summary: 'Get one audit log event',
+          scope: 'read:logs',
+          parameters: [idPath('The log id (a ULID)')],
+          responses: { '200': { description: 'The event', content: json(ref('LogEvent')) } },
+          errors: ['404'],
+        }),
+      },
+      '/api/v2/stats/tokens': {
+        get: managementOperation({
+          tag: 'Stats',
+          summary: 'Token statistics: issued per client, failures, clients not caching',
+          description:
+            'gatehouse’s own (Auth0 has `/stats/daily` under the same scope). Counts come from per-instance ' +
+            'counters flushed to the store every minute (several instances sum); the answering instance includes ' +
+            'its own latest counts. `from` is rounded down and `to` up to the interval; by default the last 24 ' +
+            'hours (or 30 days by day). A client is listed in `not_caching` when it got at least `min_ratio` ' +
+            '(default 10) times the tokens one caching instance needs: ceil(3600 / token lifetime) per hour in ' +
+            'which it got any.',
+          scope: 'read:stats',
+          parameters: [
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            {
+              name: 'interval',
+              in: 'query',
+              schema: { enum: ['hour', 'day'] },
+              description: 'At most 744 hours or 366 days',
+            },
+            { name: 'client_id', in: 'query', schema: { type: 'string' } },
+            { name: 'min_ratio', in: 'query', schema: { type: 'number', exclusiveMinimum: 0 } },
+          ],
+          responses: { '200': { description: 'The statistics', content: json(ref('TokenStats')) } },
+        }),
+      },
+      '/admin': {
+        get: {
+          tags: ['Admin console'],
+          summary: 'Redirects (308) to /admin/',
+          responses: { '308': { description: 'To /admin/' } },
+        },
+      },
+      '/admin/': {
+        get: {
+          tags: ['Admin console'],
+          summary:
+            'The admin console (strict CSP, no inline script); 503 with a how-to-build page when not built',
+          responses: {
+            '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } },
+            '503': {
+              description: 'The console was not built',
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      '/admin/assets/{name}': {
+        get: {
+          tags: ['Admin console'],
+          summary: "The console's hashed static files",
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'The file' }, '404': { description: 'No such file' } },
+        },
+      },
+      '/admin/session': {
+        get: {
+          tags: ['Admin console'],
+          summary: 'The signed-in console session and its CSRF token (session cookie)',
+          responses: {
+            '200': { description: 'The session', content: json({ type: 'object' }) },
+            '401': {
+              description: 'No session, or it expired or ended',
+              content: json(ref('ManagementError')),
+            },
+          },
+        },
+        post: {
+          tags: ['Admin console'],
+          summary:
+            "Sign in with a Management API client's id and secret: runs the client-credentials grant and sets the HttpOnly, SameSite=Strict session cookie",
+          requestBody: {
+            required: true,
+            content: json({
+              type: 'object',
+              required: ['client_id', 'client_secret'],
+              properties: { client_id: { type: 'string' }, client_secret: { type: 'string' } },
+            }),
+          },
+          responses: {
+            '201': {
+              description: 'Signed in: the session and its CSRF token',
+              content: json({ type: 'object' }),
+            },
+            '400': { description: 'Malformed body', content: json(ref('ManagementError')) },
+            '401': { description: 'Wrong client id or secret', content: json(ref('ManagementError')) },
+            '403': {
+              description: 'Cross-site request, or no Management API grant',
+              content: json(ref('ManagementError')),
+            },
+            '429': {
+              description: 'Too many failed sign-ins (Retry-After)',
+              content: json(ref('ManagementError')),
+            },
+          },
+        },
+        delete: {
+          tags: ['Admin console'],
+          summary: "Sign out: deny-lists the session's token and removes the cookie (needs X-CSRF-Token)",
+          responses: {
+            '204': { description: 'Signed out' },
+            '403': { description: 'Missing or wrong CSRF token', content: json(ref('ManagementError')) },
+          },
+        },
       },
       '/healthz': {
         get: {
@@ -892,6 +1118,113 @@ export function createOpenApiDocument(issuer: string): Json {
           properties: {
             kid: { type: 'string' },
             cert: { type: 'string', description: 'Never present here' },
+          },
+        },
+        LogEvent: {
+          type: 'object',
+          required: ['log_id', 'date', 'type', 'description', 'client_id', 'details'],
+          properties: {
+            log_id: { type: 'string', description: 'ULID: sorts by time' },
+            date: { type: 'string', format: 'date-time' },
+            type: { enum: ['sapi', 'fapi', 's', 'f', 'slo'] },
+            description: { type: 'string' },
+            client_id: {
+              type: ['string', 'null'],
+              description: 'Who: the Management API client or console session’s client',
+            },
+            client_name: { type: ['string', 'null'] },
+            ip: { type: ['string', 'null'] },
+            user_agent: { type: ['string', 'null'] },
+            details: {
+              type: 'object',
+              required: ['action', 'outcome', 'target'],
+              properties: {
+                action: { type: 'string', description: 'e.g. `client.secret_rotated`' },
+                outcome: { enum: ['success', 'failure'] },
+                target: {
+                  type: 'object',
+                  properties: { type: { type: ['string', 'null'] }, id: { type: ['string', 'null'] } },
+                },
+                request: {
+                  type: 'object',
+                  properties: {
+                    method: { type: 'string' },
+                    path: { type: 'string' },
+                    query: { type: 'object' },
+                  },
+                },
+                response: { type: 'object', properties: { statusCode: { type: 'integer' } } },
+                before: {
+                  type: ['object', 'null'],
+                  description: 'The Management API shape before; no secrets',
+                },
+                after: {
+                  type: ['object', 'null'],
+                  description: 'The Management API shape after; no secrets',
+                },
+                error: {
+                  type: 'object',
+                  properties: { errorCode: { type: 'string' }, message: { type: 'string' } },
+                },
+              },
+            },
+          },
+        },
+        TokenStats: {
+          type: 'object',
+          required: ['from', 'to', 'interval', 'buckets', 'issued', 'failures', 'not_caching'],
+          properties: {
+            from: { type: 'string', format: 'date-time' },
+            to: { type: 'string', format: 'date-time' },
+            interval: { enum: ['hour', 'day'] },
+            buckets: {
+              type: 'array',
+              items: { type: 'string', format: 'date-time' },
+              description: 'Bucket starts',
+            },
+            issued: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  client_id: { type: 'string' },
+                  client_name: { type: ['string', 'null'] },
+                  audience: { type: 'string' },
+                  total: { type: 'integer' },
+                  series: {
+                    type: 'array',
+                    items: { type: 'integer' },
+                    description: 'Aligned with `buckets`',
+                  },
+                },
+              },
+            },
+            failures: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  error: { type: 'string', description: 'OAuth error code' },
+                  total: { type: 'integer' },
+                  series: { type: 'array', items: { type: 'integer' } },
+                },
+              },
+            },
+            not_caching: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  client_id: { type: 'string' },
+                  client_name: { type: ['string', 'null'] },
+                  audience: { type: 'string' },
+                  issued: { type: 'integer' },
+                  token_lifetime: { type: 'integer', description: 'Average, seconds' },
+                  expected: { type: 'integer', description: 'What one caching instance would need' },
+                  ratio: { type: 'number' },
+                },
+              },
+            },
           },
         },
       },

@@ -60,7 +60,10 @@ export function createIntrospectionRoutes(opts: IntrospectionRoutesOptions): Hon
     try {
       const params = await readTokenParameters(c.req);
       const credentials = parseClientCredentials(c.req.header('authorization'), params);
-      const caller = await authenticator.authenticate(credentials, { endpoint });
+      const caller = await authenticator.authenticate(credentials, {
+        endpoint,
+        address: c.get('sourceAddress'),
+      });
       c.set('clientId', caller.clientId);
       if (params.token === undefined) throw new InvalidRequest('token is required');
       const token = await verifier.verify(params.token);

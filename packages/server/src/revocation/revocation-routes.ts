@@ -43,7 +43,10 @@ export function createRevocationRoutes(opts: RevocationRoutesOptions): Hono<AppE
     try {
       const params = await readTokenParameters(c.req);
       const credentials = parseClientCredentials(c.req.header('authorization'), params);
-      const client = await authenticator.authenticate(credentials, { endpoint });
+      const client = await authenticator.authenticate(credentials, {
+        endpoint,
+        address: c.get('sourceAddress'),
+      });
       c.set('clientId', client.clientId);
       if (params.token === undefined) throw new InvalidRequest('token is required');
       // token_type_hint is only a hint (RFC 7009 2.1): every token here is an access token.

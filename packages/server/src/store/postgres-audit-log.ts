@@ -13,6 +13,7 @@ import {
   type AuditLogStore,
   toAuditEventType,
 } from './audit-log.ts';
+import { runSchemaUnderLock } from './postgres-schema-lock.ts';
 import { StoreConflictError } from './store.ts';
 
 /** Advisory lock key of the audit schema (ASCII "ghaudit!"). */
@@ -81,21 +82,7 @@ interface UsageRow {
 
 /** Creates the audit tables when missing; idempotent and safe to run from several instances at once. */
 export async function migratePostgresAuditLog(pool: Pool): Promise<void> {
-  const conn = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await conn.query('BEGIN');
-    await conn.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK_KEY]);
-    await conn.query(SCHEMA);
-    await conn.query('COMMIT');
-  } catch (err) {
-    await conn.query('ROLLBACK').catch((e: unknown) => {
-      broken = e instanceof Error ? e : new Error(String(e));
-    });
-    throw err;
-  } finally {
-    conn.release(broken);
-  }
+  await runSchemaUnderLock(pool, AUDIT_LOCK_KEY, SCHEMA);
 }
 
 /** The PostgreSQL `AuditLogStore` over the store's pool (run `migratePostgresAuditLog` first). */

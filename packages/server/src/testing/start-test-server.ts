@@ -101,6 +101,11 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     GATEHOUSE_HOST: '127.0.0.1',
     GATEHOUSE_DATA_DIR: dataDir,
     GATEHOUSE_LOG_LEVEL: 'info',
+    // Suites send many deliberate failures from 127.0.0.1; the lockout is off unless a test turns it
+    // on (test/e2e/hardening-lockout.test.ts runs with the production defaults).
+    GATEHOUSE_LOCKOUT_ADDRESS_FAILURES: '0',
+    GATEHOUSE_LOCKOUT_CLIENT_ADDRESS_FAILURES: '0',
+    GATEHOUSE_LOCKOUT_CLIENT_FAILURES: '0',
     ...opts.env,
     GATEHOUSE_ADMIN_CLIENT_ID: admin.clientId,
     GATEHOUSE_ADMIN_CLIENT_SECRET: admin.clientSecret,

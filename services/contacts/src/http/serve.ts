@@ -25,6 +25,7 @@ export async function serveContacts(
   const auth = createContactsAuthorization({
     issuer: config.issuer,
     audience: config.audience,
+    issuerProfile: config.issuerProfile,
     policy: config.policy,
     syncSeconds: config.syncSeconds,
     logger,

@@ -3,6 +3,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import {
+  attachClientErrorAnswers,
+  attachSecurityHeaders,
+  boundConcurrency,
+  serverOptions,
+} from './http-guard.ts';
 
 /** A listening contacts server. */
 export interface RunningServer {
@@ -17,7 +23,12 @@ export interface RunningServer {
 export function startServer(app: Hono, options: { port: number; host: string }): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = serve(
-      { fetch: app.fetch, port: options.port, hostname: options.host },
+      {
+        fetch: boundConcurrency((req, env) => app.fetch(req, env)),
+        port: options.port,
+        hostname: options.host,
+        serverOptions: serverOptions(),
+      },
       (info: AddressInfo) => {
         const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
         resolve({
@@ -34,6 +45,8 @@ export function startServer(app: Hono, options: { port: number; host: string }):
         });
       },
     );
+    attachSecurityHeaders(server);
+    attachClientErrorAnswers(server);
     server.once('error', reject);
   });
 }

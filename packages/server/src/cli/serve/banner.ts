@@ -33,6 +33,7 @@ export function formatBanner(input: BannerInput): string {
         ['JWKS', at('.well-known/jwks.json')],
         ['Token endpoint', at('oauth/token')],
         ['Management API', at('api/v2/')],
+        ['Admin console', at('admin/')],
         ['API reference', at(input.docsPath)],
       ]),
     ),
