@@ -8,7 +8,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { requestFederatedToken } from '@gatehouse/client/federated-assertion';
 import { startTestServer, type TestServer } from '@gatehouse/server/testing';
+import { startWorkloadIssuer } from '@gatehouse/server/testing/workload-issuer';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -188,6 +190,99 @@ describe('admin console in a real browser', () => {
     expect((await server.management('GET', `clients/${created.client_id}`)).status).toBe(404);
   });
 
+  it('adds a federated credential that a workload then signs in with, lists it, and removes it', async () => {
+    const k8s = await startWorkloadIssuer();
+    try {
+      const { clientId, audience } = await server.createApiAndClient({ scopes: ['read:things'] });
+      await visit(`clients/${clientId}`);
+      const form = page.getByRole('form', { name: 'Add a federated credential' });
+      await form.getByLabel(/^Issuer/).fill(k8s.issuer);
+      await form.getByLabel(/^Subject/).fill('system:serviceaccount:payments:*');
+      await form.getByLabel(/^Audience/).fill('https://gatehouse.console.test/');
+      await form.getByLabel(/^Credential name/).fill('payments pods');
+      await form.getByRole('button', { name: 'Add federated credential' }).click();
+      await page.getByText('Federated credential added.').waitFor();
+      const row = page.getByRole('table', { name: 'Federated credentials' }).getByRole('row', {
+        name: /payments pods/,
+      });
+      await expect.poll(() => row.textContent()).toContain('system:serviceaccount:payments:*');
+      expect(await row.textContent()).toContain('kubernetes');
+      expect(await form.getByLabel(/^Subject/).inputValue()).toBe('');
+      const [stored] = await json<Array<Record<string, unknown>>>(
+        await server.management('GET', `clients/${clientId}/credentials`),
+      );
+      expect(stored).toMatchObject({
+        credential_type: 'federated',
+        name: 'payments pods',
+        issuer: k8s.issuer,
+        subject: 'system:serviceaccount:payments:*',
+        audience: 'https://gatehouse.console.test/',
+        issuer_kind: 'kubernetes',
+      });
+      // The audit log keeps the change, with what was added.
+      const logs = await json<Array<{ details?: { after?: Record<string, unknown> } }>>(
+        await server.management(
+          'GET',
+          `logs?action=client_credential.created&target_id=${String(stored?.id)}`,
+        ),
+      );
+      expect(logs[0]?.details?.after).toMatchObject({
+        client_id: clientId,
+        subject: 'system:serviceaccount:payments:*',
+      });
+
+      // A pod of that namespace now gets a token with its service-account token alone.
+      const t = Math.floor(Date.now() / 1000);
+      const podToken = await k8s.mint({
+        aud: ['https://gatehouse.console.test/'],
+        exp: t + 600,
+        iat: t,
+        nbf: t,
+        iss: k8s.issuer,
+        'kubernetes.io': {
+          namespace: 'payments',
+          pod: { name: 'reader-7c9d-x1', uid: '5b7e0f5c-4a4f-4e55-9a57-1d7a3f1c2e01' },
+          serviceaccount: { name: 'reader', uid: '0d2a3c4b-7e8f-4a1b-9c2d-3e4f5a6b7c8d' },
+        },
+        sub: 'system:serviceaccount:payments:reader',
+      });
+      const granted = await requestFederatedToken({
+        tokenEndpoint: `${server.url}/oauth/token`,
+        assertion: async () => podToken,
+        audience,
+      });
+      expect(granted.access_token.split('.')).toHaveLength(3);
+
+      await row.getByRole('button', { name: /Remove/ }).click();
+      await page.getByText('Federated credential payments pods removed.').waitFor();
+      expect(await page.getByText('No federated credential.').count()).toBe(1);
+      expect(
+        await json<unknown[]>(await server.management('GET', `clients/${clientId}/credentials`)),
+      ).toEqual([]);
+    } finally {
+      await k8s.stop();
+    }
+  });
+
+  it("shows the server's refusal of a federated credential whose subject is a bare *", async () => {
+    const { clientId } = await server.createApiAndClient();
+    await visit(`clients/${clientId}`);
+    const form = page.getByRole('form', { name: 'Add a federated credential' });
+    await form.getByLabel(/^Issuer/).fill('https://token.actions.githubusercontent.com');
+    await form.getByLabel(/^Subject/).fill('*');
+    await form.getByLabel(/^Audience/).fill('https://gatehouse.console.test/');
+    await form.getByRole('button', { name: 'Add federated credential' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('subject: a `*` must follow a fixed prefix');
+    expect(await page.getByText('No federated credential.').count()).toBe(1);
+    // What was typed stays, to be corrected.
+    expect(await form.getByLabel(/^Subject/).inputValue()).toBe('*');
+    expect(await json<unknown[]>(await server.management('GET', `clients/${clientId}/credentials`))).toEqual(
+      [],
+    );
+  });
+
   it('creates an API, edits scopes and routes, and previews which clients can call which route', async () => {
     await visit(`apis`);
     const form = page.getByRole('form', { name: 'Create an API' });
@@ -364,8 +459,9 @@ describe('admin console in a real browser', () => {
     await expect.poll(() => page.locator('tbody').textContent()).toContain('client.created');
     await page.getByLabel('Type').selectOption('s');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await expect.poll(() => page.locator('tbody').textContent()).toContain('console');
-    expect(await page.locator('tbody').textContent()).not.toContain('client.created');
+    // The unfiltered table also holds 'console': wait for the filtered one to replace it.
+    await expect.poll(() => page.locator('tbody').textContent()).not.toContain('client.created');
+    expect(await page.locator('tbody').textContent()).toContain('console');
     await page.getByLabel('Type').selectOption('');
     await page.getByRole('button', { name: 'Filter' }).click();
     await expect.poll(() => page.locator('tbody').textContent()).toContain('client.created');
@@ -391,6 +487,8 @@ describe('admin console in a real browser', () => {
 
     await page.setViewportSize({ width: 390, height: 844 });
     await visit(`permissions`);
+    // The page's heading takes focus once it has loaded: wait for it before focusing the menu.
+    await page.getByRole('heading', { name: 'Permissions', level: 1 }).waitFor();
     const menu = page.getByRole('button', { name: 'Menu' });
     expect(await menu.getAttribute('aria-expanded')).toBe('false');
     await menu.focus();

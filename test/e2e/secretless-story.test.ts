@@ -2,7 +2,8 @@
  * The original story with the Read Service and Write Service holding no secret at all (issue 12):
  * `gatehouse serve` and `gatehouse-contacts serve` as separate processes, a local "Kubernetes"
  * service-account issuer (discovery + JWKS over HTTP), and each service's projected token in a file
- * it reads per request. Their clients' secrets are switched off (`token_endpoint_auth_method:
+ * its token client (`createTokenClient({clientAssertion: createFileAssertionSource(path)})`) reads
+ * for each token request. Their clients' secrets are switched off (`token_endpoint_auth_method:
  * private_key_jwt`), so the platform token is the only way in.
  * @see https://kubernetes.io/docs/concepts/storage/projected-volumes/#serviceaccounttoken
  */
@@ -13,7 +14,8 @@ import { rename, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createFileAssertionSource, requestFederatedToken } from '@gatehouse/client/federated-assertion';
+import { createTokenClient, type TokenClient } from '@gatehouse/client';
+import { createFileAssertionSource } from '@gatehouse/client/federated-assertion';
 import { type ContactsStory, provisionContactsStory } from '@gatehouse/contacts/testing';
 import { startWorkloadIssuer, type WorkloadIssuer } from '@gatehouse/server/testing/workload-issuer';
 import { decodeJwt } from 'jose';
@@ -34,6 +36,7 @@ let contactsUrl: string;
 let k8s: WorkloadIssuer;
 let story: ContactsStory;
 let tokens: string;
+const tokenClients: TokenClient[] = [];
 
 /** A projected service-account token for `contacts/<name>`, written the kubelet's way (atomic rename). */
 async function project(name: string): Promise<void> {
@@ -57,14 +60,20 @@ async function project(name: string): Promise<void> {
   await rename(next, join(tokens, name));
 }
 
-/** A token of the service `name`, authenticated by its projected token file only. */
-async function tokenOf(name: string): Promise<string> {
-  const answer = await requestFederatedToken({
-    tokenEndpoint: `${issuer}oauth/token`,
-    assertion: createFileAssertionSource(join(tokens, name)),
+/** The token client of the service `name`: no secret, no client id, only its projected token file. */
+function tokenClientOf(name: string): TokenClient {
+  const client = createTokenClient({
+    issuer,
+    clientAssertion: createFileAssertionSource(join(tokens, name)),
     audience: story.audience,
   });
-  return answer.access_token;
+  tokenClients.push(client);
+  return client;
+}
+
+/** A token of the service `name`, from a fresh token client (as a service starting up). */
+function tokenOf(name: string): Promise<string> {
+  return tokenClientOf(name).getToken();
 }
 
 beforeAll(async () => {
@@ -121,6 +130,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const c of tokenClients.splice(0)) c.close();
   for (const p of procs.splice(0).reverse()) await stop(p);
   await k8s?.stop();
   for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
@@ -153,22 +163,22 @@ describe('the story with secretless Read and Write Services', () => {
   });
 
   it('writes with the Write Service, is refused a write with the Read Service, and reads it back', async () => {
-    const write = await tokenOf('write-service');
-    const created = await fetch(`${contactsUrl}/contacts`, {
+    const writer = tokenClientOf('write-service');
+    const reader = tokenClientOf('read-service');
+    const created = await writer.fetch(`${contactsUrl}/contacts`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${write}`, 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Ada Lovelace' }),
     });
     expect(created.status).toBe(201);
-    const read = await tokenOf('read-service');
-    const refused = await fetch(`${contactsUrl}/contacts`, {
+    const refused = await reader.fetch(`${contactsUrl}/contacts`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${read}`, 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Not allowed' }),
     });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
-    const listed = await fetch(`${contactsUrl}/contacts`, { headers: { authorization: `Bearer ${read}` } });
+    const listed = await reader.fetch(`${contactsUrl}/contacts`);
     expect(listed.status).toBe(200);
     const { items } = (await listed.json()) as { items: Array<{ name: string }> };
     expect(items.map((c) => c.name)).toEqual(['Ada Lovelace']);

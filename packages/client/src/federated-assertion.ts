@@ -12,9 +12,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { TokenClientConfigError, TokenRequestError } from './errors.ts';
+import { JWT_BEARER_ASSERTION_TYPE } from './token-request.ts';
 
-/** `client_assertion_type` of a JWT client assertion. */
-export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+export { JWT_BEARER_ASSERTION_TYPE };
 
 /** Answers the current platform token. */
 export type AssertionSource = () => Promise<string>;

@@ -11,11 +11,17 @@
  * - after a failed background refresh the next background try waits a while (the current token
  *   still serves until its end); a foreground fetch (no usable token) always tries at once.
  * Concurrent callers share one in-flight request (single flight).
+ *
+ * The client authenticates with its secret, or with no secret at all: a `clientAssertion` source
+ * answers the workload's platform token (a projected Kubernetes service-account token file, ...),
+ * asked again for every token request, so a rotated file is picked up by the next renewal.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
  */
 import { isInvalidTokenChallenge } from './bearer-challenge.ts';
 import { discoverTokenEndpoint } from './discovery.ts';
 import { TokenClientClosedError, TokenClientConfigError } from './errors.ts';
+import type { AssertionSource } from './federated-assertion.ts';
 import {
   detectRequestStyle,
   isTokenRequestStyle,
@@ -23,23 +29,40 @@ import {
   type TokenRequestStyle,
 } from './request-style.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
-import { type ClientAuthMethod, requestToken, type TokenGrant } from './token-request.ts';
+import {
+  type ClientAuthMethod,
+  type ClientCredential,
+  requestToken,
+  type TokenGrant,
+} from './token-request.ts';
 
-/** Options of `createTokenClient`. Give `issuer` (discovery) or `tokenEndpoint`. */
+/**
+ * Options of `createTokenClient`. Give `issuer` (discovery) or `tokenEndpoint`, and `clientSecret`
+ * or `clientAssertion`.
+ */
 export interface TokenClientOptions {
   /** Issuer identifier; the token endpoint is discovered from its metadata. */
   issuer?: string;
   /** Token endpoint URL; skips discovery. */
   tokenEndpoint?: string;
-  clientId: string;
-  clientSecret: string;
+  /** Required with `clientSecret`; optional with `clientAssertion` (the server finds the client by the token). */
+  clientId?: string;
+  /** The client secret; or give `clientAssertion` instead. */
+  clientSecret?: string;
+  /**
+   * Secretless clients: answers the workload's platform token, sent as the RFC 7523 client
+   * assertion on each token request (`createFileAssertionSource(path)`,
+   * `createEnvAssertionSource(name, env)` from `@gatehouse/client/federated-assertion`, or any
+   * callback). docs/federation.md.
+   */
+  clientAssertion?: AssertionSource;
   /** API identifier, sent as `audience` (gatehouse, Auth0; Cognito: the resource server, prefixed to short scopes). */
   audience?: string;
   /** Resource indicator, sent as `resource` (RFC 8707: gatehouse, oidc-provider). */
   resource?: string;
   /** Scopes to ask for (space-separated string or list); omitted: the whole grant. */
   scope?: string | readonly string[];
-  /** Default `client_secret_basic` (`client_secret_post` in the body for Auth0's JSON style). */
+  /** Default `client_secret_basic` (`client_secret_post` in the body for Auth0's JSON style). Not with `clientAssertion`. */
   authMethod?: ClientAuthMethod;
   /**
    * The token request's wire format: `standard` (RFC 6749 form), `auth0` (JSON body with
@@ -142,6 +165,19 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     timer.unref?.();
   }
 
+  /** The credential of one token request: the secret, or the source's current platform token. */
+  async function credential(authMethod: ClientAuthMethod): Promise<ClientCredential> {
+    const { clientId } = options;
+    if (settings.assertion === undefined) {
+      return { kind: 'secret', clientId: clientId!, clientSecret: options.clientSecret!, authMethod };
+    }
+    const assertion = await settings.assertion();
+    if (typeof assertion !== 'string' || assertion.length === 0) {
+      throw new TokenClientConfigError('clientAssertion answered no token.');
+    }
+    return { kind: 'assertion', clientId, assertion };
+  }
+
   function refresh(): Promise<CachedToken> {
     if (controller.signal.aborted) return Promise.reject(new TokenClientClosedError());
     inflight ??= (async () => {
@@ -155,9 +191,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         });
         const grant = await requestToken({
           tokenEndpoint: url,
-          clientId: options.clientId,
-          clientSecret: options.clientSecret,
-          authMethod: styled.authMethod,
+          credential: await credential(styled.authMethod),
           params: styled.params,
           encoding: styled.encoding,
           fetch: fetchImpl,
@@ -258,6 +292,8 @@ interface Settings {
   scope: string | undefined;
   /** The explicit request style; undefined: from discovery. */
   style: TokenRequestStyle | undefined;
+  /** The platform token source of a secretless client; undefined: the client secret. */
+  assertion: AssertionSource | undefined;
 }
 
 /** The token endpoint and the request style it takes. */
@@ -267,7 +303,7 @@ interface Endpoint {
 }
 
 function validate(options: TokenClientOptions): Settings {
-  const { issuer, tokenEndpoint, clientId, clientSecret } = options;
+  const { issuer, tokenEndpoint, clientId, clientSecret, clientAssertion } = options;
   if ((issuer === undefined) === (tokenEndpoint === undefined)) {
     throw new TokenClientConfigError('Give exactly one of issuer and tokenEndpoint.');
   }
@@ -279,10 +315,29 @@ function validate(options: TokenClientOptions): Settings {
       throw new TokenClientConfigError(`${name} must be an absolute http(s) URL.`);
     }
   }
-  if (typeof clientId !== 'string' || clientId.length === 0)
-    throw new TokenClientConfigError('clientId is required.');
-  if (typeof clientSecret !== 'string' || clientSecret.length === 0) {
-    throw new TokenClientConfigError('clientSecret is required.');
+  if ((clientSecret === undefined) === (clientAssertion === undefined)) {
+    throw new TokenClientConfigError(
+      'Give exactly one of clientSecret and clientAssertion (a platform token source, docs/federation.md).',
+    );
+  }
+  if (clientAssertion !== undefined) {
+    if (typeof clientAssertion !== 'function') {
+      throw new TokenClientConfigError(
+        'clientAssertion must be a function answering the platform token (e.g. createFileAssertionSource(path)).',
+      );
+    }
+    if (options.authMethod !== undefined) {
+      throw new TokenClientConfigError('authMethod applies to clientSecret only, not to clientAssertion.');
+    }
+    if (clientId !== undefined && (typeof clientId !== 'string' || clientId.length === 0)) {
+      throw new TokenClientConfigError('clientId must be a non-empty string when given.');
+    }
+  } else {
+    if (typeof clientId !== 'string' || clientId.length === 0)
+      throw new TokenClientConfigError('clientId is required.');
+    if (typeof clientSecret !== 'string' || clientSecret.length === 0) {
+      throw new TokenClientConfigError('clientSecret is required.');
+    }
   }
   let scope: string | undefined;
   if (options.scope !== undefined) {
@@ -306,5 +361,5 @@ function validate(options: TokenClientOptions): Settings {
   ) {
     throw new TokenClientConfigError('retry.attempts must be a whole number of at least 1.');
   }
-  return { issuer, scope, style };
+  return { issuer, scope, style, assertion: clientAssertion };
 }

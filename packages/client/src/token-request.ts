@@ -14,12 +14,22 @@ import { backoffDelay, type RetryPolicy, sleep } from './retry.ts';
 /** How the client authenticates at the token endpoint. @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1 */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
 
+/** `client_assertion_type` of a JWT client assertion. @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2 */
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/**
+ * The client's credential for one request: its secret (Basic or in the body), or a client
+ * assertion (a workload's platform token, RFC 7523) with `client_id` only when known.
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
+ */
+export type ClientCredential =
+  | { kind: 'secret'; clientId: string; clientSecret: string; authMethod: ClientAuthMethod }
+  | { kind: 'assertion'; clientId: string | undefined; assertion: string };
+
 /** Everything one token request needs. */
 export interface TokenRequest {
   tokenEndpoint: string;
-  clientId: string;
-  clientSecret: string;
-  authMethod: ClientAuthMethod;
+  credential: ClientCredential;
   /** Extra parameters: `audience`, `resource`, `scope`. */
   params: Record<string, string>;
   /** `form` (RFC 6749) or `json` (Auth0's body); default form. */
@@ -68,7 +78,7 @@ export async function requestToken(req: TokenRequest): Promise<TokenGrant> {
       continue;
     }
     const text = await readText(res);
-    if (res.status < 200 || res.status >= 300) throw refusal(res.status, text, req.clientSecret);
+    if (res.status < 200 || res.status >= 300) throw refusal(res.status, text, secretOf(req.credential));
     return parseGrant(text);
   }
   throw new TokenEndpointUnavailableError(
@@ -97,16 +107,26 @@ function buildInit(req: TokenRequest): RequestInit {
     'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded',
     accept: 'application/json',
   };
-  if (req.authMethod === 'client_secret_basic') {
+  const credential = req.credential;
+  if (credential.kind === 'assertion') {
+    if (credential.clientId !== undefined) fields.client_id = credential.clientId;
+    fields.client_assertion_type = JWT_BEARER_ASSERTION_TYPE;
+    fields.client_assertion = credential.assertion;
+  } else if (credential.authMethod === 'client_secret_basic') {
     // RFC 6749 section 2.3.1: id and secret are form-urlencoded before Base64.
-    const pair = `${formEncode(req.clientId)}:${formEncode(req.clientSecret)}`;
+    const pair = `${formEncode(credential.clientId)}:${formEncode(credential.clientSecret)}`;
     headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
   } else {
-    fields.client_id = req.clientId;
-    fields.client_secret = req.clientSecret;
+    fields.client_id = credential.clientId;
+    fields.client_secret = credential.clientSecret;
   }
   const body = json ? JSON.stringify(fields) : new URLSearchParams(fields).toString();
   return { method: 'POST', headers, body, redirect: 'manual' };
+}
+
+/** What a refusal's description must never echo: the secret or the assertion. */
+function secretOf(credential: ClientCredential): string {
+  return credential.kind === 'secret' ? credential.clientSecret : credential.assertion;
 }
 
 function formEncode(value: string): string {
@@ -130,7 +150,7 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** The OAuth error of a refusal; the secret is redacted should a server echo it. */
+/** The OAuth error of a refusal; the secret (or assertion) is redacted should a server echo it. */
 function refusal(status: number, text: string, secret: string): TokenRequestError {
   const body = parseJsonObject(text);
   const fallback = status >= 300 && status < 400 ? 'unexpected_redirect' : 'http_error';

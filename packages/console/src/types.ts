@@ -62,6 +62,12 @@ export interface Credential {
   name: string;
   alg?: string;
   kid?: string;
+  /** Federated credentials (docs/federation.md): the trusted issuer, subject (or pattern) and audience. */
+  issuer?: string;
+  subject?: string;
+  audience?: string;
+  jwks_uri?: string;
+  issuer_kind?: string;
   created_at: string;
 }
 

@@ -4,7 +4,7 @@
  * matter. Refusals are answered here (RFC 6750) and never reach the handler.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuthContext, Authorizer } from '../authorizer/create-authorizer.ts';
+import type { AuthContext, AuthorizeResult, Authorizer } from '../authorizer/create-authorizer.ts';
 import { toBearerResponse } from '../errors/bearer-response.ts';
 import { type AdapterOptions, resolveAuthorizer } from './resolve-authorizer.ts';
 
@@ -23,17 +23,20 @@ export function createExpressMiddleware(
 ): RequestHandler & { readonly authorizer: Authorizer } {
   const authorizer = resolveAuthorizer(options);
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
-    authorizer
-      .authorize({ method: req.method, path: req.originalUrl, authorization: req.headers.authorization })
-      .then((result) => {
-        if (!result.ok) {
-          const answer = toBearerResponse(result.error, authorizer);
-          res.writeHead(answer.status, answer.headers).end(answer.body);
-          return;
-        }
-        req.auth = result.auth;
-        next();
-      }, next);
+    const request = { method: req.method, path: req.originalUrl, authorization: req.headers.authorization };
+    const finish = (result: AuthorizeResult): void => {
+      if (!result.ok) {
+        const answer = toBearerResponse(result.error, authorizer);
+        res.writeHead(answer.status, answer.headers).end(answer.body);
+        return;
+      }
+      req.auth = result.auth;
+      next();
+    };
+    // the common case decides without waiting: no promise, the next handler runs in this tick
+    const decided = authorizer.authorizeNow(request);
+    if (decided !== undefined) finish(decided);
+    else authorizer.authorize(request).then(finish, next);
   };
   return Object.assign(middleware, { authorizer });
 }

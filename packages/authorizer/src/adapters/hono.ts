@@ -3,7 +3,12 @@
  * caller with `c.get('auth')`. Refusals are answered here (RFC 6750) and never reach the handler.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AuthContext, Authorizer } from '../authorizer/create-authorizer.ts';
+import type {
+  AuthContext,
+  AuthorizeRequest,
+  AuthorizeResult,
+  Authorizer,
+} from '../authorizer/create-authorizer.ts';
 import { toBearerResponse } from '../errors/bearer-response.ts';
 import { type AdapterOptions, resolveAuthorizer, targetOfUrl } from './resolve-authorizer.ts';
 
@@ -37,18 +42,32 @@ export function createHonoMiddleware(
   options: AdapterOptions,
 ): MiddlewareHandler<HonoAuthEnv> & { readonly authorizer: Authorizer } {
   const authorizer = resolveAuthorizer(options);
-  const middleware: MiddlewareHandler<HonoAuthEnv> = async (c, next) => {
-    const result = await authorizer.authorize({
+
+  function refusal(result: Extract<AuthorizeResult, { ok: false }>): Response {
+    const answer = toBearerResponse(result.error, authorizer);
+    return new Response(answer.body, { status: answer.status, headers: answer.headers });
+  }
+
+  // not an async function: a decision made without waiting (the common case) hands the request
+  // straight on, so a request through the middleware costs no extra promise of its own
+  const middleware: MiddlewareHandler<HonoAuthEnv> = (c, next) => {
+    const request: AuthorizeRequest = {
       method: c.req.method,
       path: targetOfUrl(c.req.url),
       authorization: authorizationOf(c),
-    });
-    if (!result.ok) {
-      const answer = toBearerResponse(result.error, authorizer);
-      return new Response(answer.body, { status: answer.status, headers: answer.headers });
+    };
+    const decided = authorizer.authorizeNow(request);
+    if (decided === undefined) {
+      return authorizer.authorize(request).then(async (result) => {
+        if (!result.ok) return refusal(result);
+        c.set('auth', result.auth);
+        await next();
+      });
     }
-    c.set('auth', result.auth);
-    await next();
+    if (!decided.ok) return Promise.resolve(refusal(decided));
+    c.set('auth', decided.auth);
+    // compose awaits this and finds the context finalized by the handlers after us
+    return next();
   };
   return Object.assign(middleware, { authorizer });
 }

@@ -71,6 +71,11 @@ export type AuthorizerOptions = AuthorizerSettings & ({ readonly verifier: Verif
 /** Verifies the token and checks the route's scopes: the one core every adapter is a thin file over. */
 export interface Authorizer {
   authorize(request: AuthorizeRequest): Promise<AuthorizeResult>;
+  /**
+   * The same decision without a promise when nothing has to be fetched (keys, deny-list and policy
+   * held: the common case); undefined when it would have to wait, then call {@link authorize}.
+   */
+  authorizeNow(request: AuthorizeRequest): AuthorizeResult | undefined;
   /** `realm` of its challenges, for `toBearerResponse(error, authorizer)`. */
   readonly realm: string | undefined;
   /** The current compiled policy; undefined while a remote policy is not known. */
@@ -171,23 +176,44 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     const route = matched.match.route;
     if (!hasAllScopes(auth.scopes, route.scopes))
       return deny(new InsufficientScope(route.scopes), request, auth);
-    return { ok: true, auth, route };
+    return allow(auth, route);
+  }
+
+  // the last allowed decision, handed out again for the same caller and route (no object per request)
+  let lastAllowed: { readonly ok: true; readonly auth: AuthContext; readonly route: RouteRule } | undefined;
+
+  function allow(auth: VerifiedToken, route: RouteRule): AuthorizeResult {
+    if (lastAllowed !== undefined && lastAllowed.auth === auth && lastAllowed.route === route) {
+      return lastAllowed;
+    }
+    const result = { ok: true, auth, route } as const;
+    // only a cached (frozen) caller is shared between requests
+    if (Object.isFrozen(auth)) lastAllowed = Object.freeze(result);
+    return result;
+  }
+
+  function authorizeNow(request: AuthorizeRequest): AuthorizeResult | undefined {
+    let token: string | undefined;
+    let auth: VerifiedToken | undefined;
+    try {
+      token = parseBearerHeader(request.authorization);
+      auth = verifier.verifyNow(token);
+    } catch (error) {
+      return refuse(error, request, token);
+    }
+    if (auth === undefined || (remote !== undefined && !remote.isReady(now()))) return undefined;
+    return decide(auth, request);
   }
 
   return {
+    authorizeNow,
     authorize(request) {
-      let token: string | undefined;
-      let auth: VerifiedToken | undefined;
-      try {
-        token = parseBearerHeader(request.authorization);
-        auth = verifier.verifyNow(token);
-      } catch (error) {
-        return Promise.resolve(refuse(error, request, token));
-      }
       // the common case needs no fetch: decide without a promise chain
+      const decided = authorizeNow(request);
+      if (decided !== undefined) return Promise.resolve(decided);
+      // parsed once already without throwing
+      const bearer = parseBearerHeader(request.authorization);
       const policyReady = remote === undefined || remote.isReady(now());
-      if (auth !== undefined && policyReady) return Promise.resolve(decide(auth, request));
-      const bearer = token;
       return Promise.all([verifier.verify(bearer), policyReady || remote?.whenReady()]).then(
         ([verified]) => decide(verified, request),
         (error: unknown) => refuse(error, request, bearer),

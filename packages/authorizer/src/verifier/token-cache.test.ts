@@ -35,3 +35,27 @@ describe('createTokenCache', () => {
     expect(cache.get(token(1))).toBeUndefined();
   });
 });
+
+describe('createTokenCache, a token found again at once', () => {
+  it('is found no more once deleted or replaced, even though it was the last one found', () => {
+    const cache = createTokenCache<string>(8);
+    cache.set(entry(token(1)));
+    expect(cache.get(token(1))?.value).toBe(token(1));
+    cache.delete(token(1));
+    expect(cache.get(token(1))).toBeUndefined();
+    cache.set(entry(token(2)));
+    expect(cache.get(token(2))?.value).toBe(token(2));
+    cache.set({ ...entry(token(2)), value: 'again' });
+    expect(cache.get(token(2))?.value).toBe('again');
+  });
+
+  it('keeps a token used over and over from being evicted', () => {
+    const cache = createTokenCache<string>(4);
+    cache.set(entry(token(0)));
+    for (let i = 1; i < 20; i++) {
+      cache.set(entry(token(i)));
+      expect(cache.get(token(0))).toBeDefined();
+      expect(cache.get(token(0))).toBeDefined();
+    }
+  });
+});

@@ -31,8 +31,12 @@ export function createTokenCache<T>(capacity: number): TokenCache<T> {
   const map = new Map<string, TokenCacheEntry<T> & { stamp: number }>();
   let clock = 0;
   const half = Math.max(1, capacity >> 1);
+  // the entry found last: a client repeating its token is answered by one full comparison, with no
+  // key sliced and hashed (cleared whenever an entry is removed or replaced)
+  let last: (TokenCacheEntry<T> & { stamp: number }) | undefined;
   return {
     get(token) {
+      if (last !== undefined && last.token === token && clock - last.stamp <= half) return last;
       const key = token.slice(-KEY_LENGTH);
       const entry = map.get(key);
       if (entry === undefined || entry.token !== token) return undefined;
@@ -41,10 +45,12 @@ export function createTokenCache<T>(capacity: number): TokenCache<T> {
         entry.stamp = ++clock;
         map.set(key, entry);
       }
+      last = entry;
       return entry;
     },
     set(entry) {
       if (capacity <= 0) return;
+      last = undefined;
       const key = entry.token.slice(-KEY_LENGTH);
       map.delete(key);
       map.set(key, { ...entry, stamp: ++clock });
@@ -55,6 +61,7 @@ export function createTokenCache<T>(capacity: number): TokenCache<T> {
     },
     delete(token) {
       // only ever called for a token just found here, so its key is its own
+      last = undefined;
       map.delete(token.slice(-KEY_LENGTH));
     },
   };

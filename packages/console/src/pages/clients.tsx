@@ -1,11 +1,13 @@
 /**
  * Clients: create (secret shown once), edit, disable, delete, rotate the secret with an optional
- * grace period, and register public keys for `private_key_jwt`.
+ * grace period, register public keys for `private_key_jwt` and federated credentials
+ * (federated-credentials.tsx).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll } from '../api.ts';
 import { ConfirmDialog, describeFailure, Notice, PageTitle, SecretOnce } from '../components/ui.tsx';
 import type { Client, ClientWithSecret, Credential } from '../types.ts';
+import { FederatedCredentials } from './federated-credentials.tsx';
 
 type Shown = { clientId: string; secret: string; note?: string };
 
@@ -152,6 +154,7 @@ function ClientDetail(props: {
   useEffect(() => {
     void loadCredentials();
   }, []);
+  const publicKeys = credentials.filter((c) => c.credential_type !== 'federated');
   const run = async (work: () => Promise<unknown>, done: string) => {
     try {
       await work();
@@ -182,11 +185,11 @@ function ClientDetail(props: {
       >
         <label>
           Name
-          <input name="name" required maxLength={128} value={client.name} />
+          <input name="name" required maxLength={128} defaultValue={client.name} />
         </label>
         <label>
           Description
-          <input name="description" maxLength={140} value={client.description} />
+          <input name="description" maxLength={140} defaultValue={client.description} />
         </label>
         <p>
           Client ID <code>{client.client_id}</code> · authentication{' '}
@@ -234,11 +237,11 @@ function ClientDetail(props: {
 
       <section class="card" aria-labelledby="keys-title">
         <h3 id="keys-title">Public keys (private_key_jwt)</h3>
-        {credentials.length === 0 ? (
+        {publicKeys.length === 0 ? (
           <p>No public key registered.</p>
         ) : (
           <ul>
-            {credentials.map((k) => (
+            {publicKeys.map((k) => (
               <li key={k.id}>
                 {k.name} <code>{k.alg}</code> <code>{k.kid}</code>{' '}
                 <button
@@ -300,6 +303,8 @@ function ClientDetail(props: {
           <button type="submit">Register key</button>
         </form>
       </section>
+
+      <FederatedCredentials clientPath={id} credentials={credentials} run={run} reload={loadCredentials} />
 
       <div class="card actions">
         <button type="button" onClick={() => setConfirm('disable')}>
