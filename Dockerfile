@@ -20,8 +20,9 @@ RUN apt-get update \
 RUN npm install -g npm@11.19.1 --no-audit --no-fund
 WORKDIR /app
 # Sources before `npm ci`: its root `prepare` step (scripts/build.mjs) bundles each bin into
-# <package>/dist/cli.mjs, which the bins run instead of compiling TypeScript at every start.
-COPY package.json package-lock.json ./
+# <package>/dist/cli.mjs, which the bins run instead of compiling TypeScript at every start, and
+# builds the admin console with Vite (its tsconfig extends tsconfig.base.json).
+COPY package.json package-lock.json tsconfig.base.json ./
 COPY scripts/bin-shim.mjs scripts/build.mjs ./scripts/
 COPY packages ./packages
 COPY services ./services

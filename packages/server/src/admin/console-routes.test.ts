@@ -107,7 +107,15 @@ describe('console sign-in and session', () => {
   });
 
   it('rate-limits failed sign-ins with 429 and Retry-After, without locking the admin out from another address', async () => {
-    const limited = await startTestServer({ env: { GATEHOUSE_TRUST_PROXY_HOPS: '1' } });
+    // startTestServer turns the lockout off; this test needs the production defaults.
+    const limited = await startTestServer({
+      env: {
+        GATEHOUSE_TRUST_PROXY_HOPS: '1',
+        GATEHOUSE_LOCKOUT_ADDRESS_FAILURES: '20',
+        GATEHOUSE_LOCKOUT_CLIENT_ADDRESS_FAILURES: '5',
+        GATEHOUSE_LOCKOUT_CLIENT_FAILURES: '100',
+      },
+    });
     try {
       const from = (ip: string) => ({ 'x-forwarded-for': ip });
       let last: Awaited<ReturnType<typeof signIn>> | undefined;

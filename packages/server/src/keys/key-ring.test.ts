@@ -259,7 +259,10 @@ describe('key ring maintenance (scheduled rotation)', () => {
     const kek = await loadKek({ dataDir: dir });
     await store.createSigningKey(await generateSigningKey('PS256', kek, { status: 'current' }));
     const ring = createKeyRing({ store, kek });
+    // Within a minute of a key becoming current, its rotation publishes the `next` key itself.
     await ring.maintain({ now: Date.now(), rotationMs: 0, prepublishMs: 0 });
+    expect((await store.listSigningKeys()).map((k) => k.status)).toEqual(['current']);
+    await ring.maintain({ now: Date.now() + 61_000, rotationMs: 0, prepublishMs: 0 });
     expect((await store.listSigningKeys()).map((k) => k.status).sort()).toEqual(['current', 'next']);
     expect((await ring.getJwks()).keys).toHaveLength(2);
   });

@@ -253,7 +253,10 @@ export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
             rotated.push(activated);
             await ensureNext(alg);
           }
-        } else if (!next) {
+        } else if (!next && (current.activatedAt ?? current.createdAt) + NEXT_KEY_GRACE_MS <= now) {
+          // A key made current just now belongs to a rotation another instance (or this one) is
+          // finishing, and that instance publishes the new `next` key itself: publishing one here
+          // too would race it and leave two. Only a `next` key missing for longer is replaced here.
           await ensureNext(alg, keys);
         }
       }
@@ -262,6 +265,9 @@ export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
     },
   };
 }
+
+/** How long after a key became current the upkeep round leaves publishing its `next` key to the rotation. */
+const NEXT_KEY_GRACE_MS = 60_000;
 
 function findCurrent(keys: readonly SigningKeyRecord[], alg: SigningAlg): SigningKeyRecord | undefined {
   let best: SigningKeyRecord | undefined;
