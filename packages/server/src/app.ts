@@ -119,7 +119,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       store,
       hasher,
       assertions: createClientAssertionVerifier({ store, issuer }),
-      federation: createFederatedAssertionVerifier({ store, logger }),
+      federation: createFederatedAssertionVerifier({ store, logger, audit: auditRecorder }),
     }),
   );
   app.route(

@@ -1,6 +1,7 @@
 /**
  * Every administrative action the audit log records: its target type and its description, in the
- * manner of Auth0's log events (`sapi` "Create a client", "Rotate a client secret", ...).
+ * manner of Auth0's log events (`sapi` "Create a client", "Rotate a client secret", ...), and the
+ * federated client authentications at the OAuth endpoints (`seccft` / `feccft`).
  */
 
 /** What kind of entity an action changes; a filter of `GET /api/v2/logs`. */
@@ -45,6 +46,10 @@ export const AUDIT_ACTIONS = {
   'console.signed_in': { target: 'console_session', description: 'Sign in to the admin console' },
   'console.sign_in_failed': { target: 'console_session', description: 'Failed sign-in to the admin console' },
   'console.signed_out': { target: 'console_session', description: 'Sign out of the admin console' },
+  'client.federated_sign_in': {
+    target: 'client',
+    description: 'Federated client authentication (workload identity token)',
+  },
 } as const satisfies Record<string, { target: AuditTargetType; description: string }>;
 
 /** An action name, e.g. `client.secret_rotated`. */

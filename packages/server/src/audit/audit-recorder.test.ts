@@ -101,6 +101,40 @@ describe('audit recorder', () => {
     expect(new Set(items.map((e) => e.id)).size).toBe(3);
   });
 
+  it('records a refused federated sign-in with bounded claims, no token-looking value and no odd client id', async () => {
+    const recorder = recorderOver(store);
+    const app = new Hono();
+    app.post('/oauth/token', async (c) => {
+      await recorder.recordFederatedSignIn(c, {
+        outcome: 'failure',
+        clientId: 'not a client id\n',
+        issuer: 'https://issuer.example',
+        subject: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln',
+        reason: 'x'.repeat(5000),
+      });
+      return c.body(null, 204);
+    });
+    expect((await app.request('/oauth/token', { method: 'POST' })).status).toBe(204);
+    const { items } = await store.listAuditEvents({ page: 0, perPage: 10, now: T0 });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      type: 'feccft',
+      action: 'client.federated_sign_in',
+      outcome: 'failure',
+      clientId: null,
+      targetType: 'client',
+      targetId: null,
+    });
+    expect(items[0]!.details).toMatchObject({
+      issuer: 'https://issuer.example',
+      subject: '[redacted]',
+      kind: null,
+      credential_id: null,
+      request: { method: 'POST', path: '/oauth/token', query: {} },
+    });
+    expect((items[0]!.details.error as { message: string }).message).toHaveLength(512);
+  });
+
   it('takes the address from X-Forwarded-For only behind trusted proxies, that many hops back', async () => {
     await recordVia(recorderOver(store, 1), { type: 's', clientId: 'a' }, '10.0.0.1', {
       'x-forwarded-for': '6.6.6.6, 203.0.113.7',

@@ -41,12 +41,34 @@ export interface ConsoleEvent {
   reason?: string | undefined;
 }
 
+/**
+ * A federated client authentication at an OAuth endpoint (workload identity federation): `seccft`
+ * when the platform token authenticated `clientId`, `feccft` when it was refused. Issuer and
+ * subject are the token's claims (unverified on a failure); the token itself is never passed.
+ */
+export interface FederatedSignInEvent {
+  outcome: 'success' | 'failure';
+  /** The authenticated client; on a failure the matched or named client, or null. */
+  clientId: string | null;
+  issuer?: string | undefined;
+  subject?: string | undefined;
+  /** The issuer kind of the matched credential (`kubernetes`, `spiffe`, `aws`, `github-actions`, `oidc`). */
+  kind?: string | undefined;
+  credentialId?: string | undefined;
+  /** The `audience` parameter of the token request (the API asked for), when sent. */
+  audience?: string | undefined;
+  /** Why it was refused (the server-side reason, no token). */
+  reason?: string | undefined;
+}
+
 /** Records audit events. */
 export interface AuditRecorder {
   /** Records one event; answers the stored record, or null when the store refused it (logged). */
   record(entry: AuditEntry): Promise<AuditEventRecord | null>;
   /** Records a console sign-in, failed sign-in or sign-out. */
   recordConsole(c: Context, event: ConsoleEvent): Promise<void>;
+  /** Records a federated client authentication (`seccft` / `feccft`). */
+  recordFederatedSignIn(c: Context, event: FederatedSignInEvent): Promise<void>;
 }
 
 /** Options of `createAuditRecorder`. */
@@ -65,6 +87,9 @@ const CONSOLE_ACTIONS: Record<ConsoleEvent['type'], AuditAction> = {
   f: 'console.sign_in_failed',
   slo: 'console.signed_out',
 };
+const FEDERATED_SIGN_IN_FAILED = 'Failed federated client authentication (workload identity token)';
+/** Longest issuer, subject, kind, id or audience kept from a (possibly unverified) federated token. */
+const MAX_CLAIM = 512;
 const MAX_PATH = 2048;
 const MAX_QUERY_PARAMS = 20;
 const MAX_QUERY_VALUE = 512;
@@ -182,6 +207,32 @@ export function createAuditRecorder(opts: AuditRecorderOptions): AuditRecorder {
         details: {
           request: requestOf(c),
           ...(reason === undefined ? {} : { error: { message: reason.slice(0, 200) } }),
+        },
+      });
+    },
+    async recordFederatedSignIn(c, event) {
+      const action = 'client.federated_sign_in';
+      const { target, description } = AUDIT_ACTIONS[action];
+      const failed = event.outcome === 'failure';
+      const actor = event.clientId !== null && TYPED_CLIENT_ID.test(event.clientId) ? event.clientId : null;
+      const claim = (value: string | undefined) =>
+        value === undefined ? undefined : redactSecrets(value.slice(0, MAX_CLAIM));
+      await write(c, {
+        type: failed ? 'feccft' : 'seccft',
+        action,
+        outcome: event.outcome,
+        clientId: actor,
+        targetType: target,
+        targetId: actor,
+        description: failed ? FEDERATED_SIGN_IN_FAILED : description,
+        details: {
+          issuer: claim(event.issuer) ?? null,
+          subject: claim(event.subject) ?? null,
+          kind: claim(event.kind) ?? null,
+          credential_id: claim(event.credentialId) ?? null,
+          audience: claim(event.audience) ?? null,
+          request: requestOf(c),
+          ...(event.reason === undefined ? {} : { error: { message: claim(event.reason) } }),
         },
       });
     },

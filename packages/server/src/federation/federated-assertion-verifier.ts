@@ -11,6 +11,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
  */
 import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
+import type { AuditRecorder, FederatedSignInEvent } from '../audit/audit-recorder.ts';
 import { CLIENT_ASSERTION_ALGS } from '../discovery/metadata.ts';
 import { InvalidClient } from '../http/errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -45,6 +46,17 @@ export interface FederatedAssertionVerifierOptions {
   logger: Pick<Logger, 'info' | 'warn'>;
   keys?: IssuerKeySets;
   index?: FederatedClientIndex;
+  /** Records each federated sign-in (`seccft`) and refusal (`feccft`) in the audit log, when the request is known. */
+  audit?: Pick<AuditRecorder, 'recordFederatedSignIn'> | undefined;
+}
+
+/** What was learned of an attempt before it succeeded or failed (for the audit log; never the token). */
+interface Attempt {
+  issuer?: string;
+  subject?: string;
+  clientId?: string;
+  credentialId?: string;
+  kind?: string;
 }
 
 /** A verifier of federated assertions that also tells them apart from private_key_jwt ones. */
@@ -105,7 +117,7 @@ function describeVerifyError(err: unknown): FederationFailure {
 export function createFederatedAssertionVerifier(
   opts: FederatedAssertionVerifierOptions,
 ): FederatedAssertionVerifier {
-  const { store, logger } = opts;
+  const { store, logger, audit } = opts;
   const keys = opts.keys ?? createIssuerKeySets();
   const index = opts.index ?? createFederatedClientIndex(store);
 
@@ -113,6 +125,7 @@ export function createFederatedAssertionVerifier(
   const findCredential = async (
     claims: JWTPayload,
     clientId: string | undefined,
+    attempt: Attempt,
   ): Promise<{ client: ClientRecord; credential: ClientCredentialRecord }> => {
     const iss = issuerKey(claims.iss as string);
     const sub = claims.sub as string;
@@ -143,6 +156,9 @@ export function createFederatedAssertionVerifier(
     const client = clientIds[0] === undefined ? null : await store.getClient(clientIds[0]);
     const credential = client?.credentials.find(fits);
     if (client === null || credential === undefined) throw noMatch;
+    attempt.clientId = client.clientId;
+    attempt.credentialId = credential.id;
+    attempt.kind = detectIssuerKind(credential.issuer!, credential.subject!);
     if (client.disabled)
       throw new FederationFailure('client authentication failed', `client ${client.clientId} is disabled`);
     return { client, credential };
@@ -150,6 +166,7 @@ export function createFederatedAssertionVerifier(
 
   const verify = async (
     credentials: AssertionCredentials,
+    attempt: Attempt,
   ): Promise<{
     client: ClientRecord;
     payload: JWTPayload;
@@ -164,12 +181,14 @@ export function createFederatedAssertionVerifier(
     } catch {
       throw new FederationFailure('client_assertion is not a JWT');
     }
+    if (typeof claims.iss === 'string') attempt.issuer = claims.iss;
+    if (typeof claims.sub === 'string') attempt.subject = claims.sub;
     if (typeof alg !== 'string' || !FEDERATED_ALGS.includes(alg)) {
       throw new FederationFailure(`the federated token alg must be one of ${FEDERATED_ALGS.join(', ')}`);
     }
     if (typeof claims.sub !== 'string' || claims.sub === '')
       throw new FederationFailure('the federated token has no sub');
-    const { client, credential } = await findCredential(claims, credentials.clientId);
+    const { client, credential } = await findCredential(claims, credentials.clientId, attempt);
     let keySet: Awaited<ReturnType<IssuerKeySets['keysFor']>>;
     try {
       keySet = await keys.keysFor(credential.issuer!, credential.jwksUri);
@@ -223,9 +242,15 @@ export function createFederatedAssertionVerifier(
         return false;
       }
     },
-    async verify(credentials: AssertionCredentials, _context: AuthenticationContext): Promise<ClientRecord> {
+    async verify(credentials: AssertionCredentials, context: AuthenticationContext): Promise<ClientRecord> {
+      const attempt: Attempt = {};
+      const record = async (event: Omit<FederatedSignInEvent, 'audience'>) => {
+        if (audit !== undefined && context.request !== undefined) {
+          await audit.recordFederatedSignIn(context.request, { ...event, audience: context.audience });
+        }
+      };
       try {
-        const { client, payload, kind, credential } = await verify(credentials);
+        const { client, payload, kind, credential } = await verify(credentials, attempt);
         logger.info(
           {
             clientId: client.clientId,
@@ -236,6 +261,14 @@ export function createFederatedAssertionVerifier(
           },
           'federated client authentication',
         );
+        await record({
+          outcome: 'success',
+          clientId: client.clientId,
+          issuer: payload.iss,
+          subject: payload.sub,
+          kind,
+          credentialId: credential.id,
+        });
         return client;
       } catch (err) {
         if (!(err instanceof FederationFailure)) throw err;
@@ -243,6 +276,15 @@ export function createFederatedAssertionVerifier(
           { clientId: credentials.clientId, reason: err.reason.slice(0, 512) },
           'federated client authentication failed',
         );
+        await record({
+          outcome: 'failure',
+          clientId: attempt.clientId ?? credentials.clientId ?? null,
+          issuer: attempt.issuer,
+          subject: attempt.subject,
+          kind: attempt.kind,
+          credentialId: attempt.credentialId,
+          reason: err.reason,
+        });
         throw new InvalidClient(err.answer);
       }
     },

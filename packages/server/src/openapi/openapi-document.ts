@@ -730,8 +730,9 @@ export function createOpenApiDocument(issuer: string): Json {
           description:
             'Every administrative change made through the Management API (and the console’s sign-in, failed ' +
             'sign-in and sign-out), newest first, in Auth0’s log event shape. Types: `sapi` (change succeeded), ' +
-            '`fapi` (refused or failed), `s`, `f`, `slo` (console). Before/after states never hold a secret, hash, ' +
-            'private key or token. Filters combine with AND. `q` is a subset of Auth0’s Lucene syntax: ' +
+            '`fapi` (refused or failed), `s`, `f`, `slo` (console), `seccft`, `feccft` (a federated client ' +
+            'authentication at the OAuth endpoints succeeded or was refused). Before/after states never hold ' +
+            'a secret, hash, private key or token; no event holds a token. Filters combine with AND. `q` is a subset of Auth0’s Lucene syntax: ' +
             '`field:value` terms joined by spaces or `AND`, fields `type`, `client_id`, `action`, `target_type`, ' +
             '`target_id` (bare or `"quoted"`) and `date:[A TO B]` (ISO 8601, `*` open; A inclusive, B exclusive); ' +
             'OR, NOT, wildcards and other fields are refused with 400. Auth0’s checkpoint paging (`from`, `take`) ' +
@@ -751,7 +752,11 @@ export function createOpenApiDocument(issuer: string): Json {
               schema: { type: 'string', maxLength: 1000 },
               description: 'Search (see above)',
             },
-            { name: 'type', in: 'query', schema: { enum: ['sapi', 'fapi', 's', 'f', 'slo'] } },
+            {
+              name: 'type',
+              in: 'query',
+              schema: { enum: ['sapi', 'fapi', 's', 'f', 'slo', 'seccft', 'feccft'] },
+            },
             {
               name: 'client_id',
               in: 'query',
@@ -1126,7 +1131,7 @@ export function createOpenApiDocument(issuer: string): Json {
           properties: {
             log_id: { type: 'string', description: 'ULID: sorts by time' },
             date: { type: 'string', format: 'date-time' },
-            type: { enum: ['sapi', 'fapi', 's', 'f', 'slo'] },
+            type: { enum: ['sapi', 'fapi', 's', 'f', 'slo', 'seccft', 'feccft'] },
             description: { type: 'string' },
             client_id: {
               type: ['string', 'null'],

@@ -63,6 +63,7 @@ export function createIntrospectionRoutes(opts: IntrospectionRoutesOptions): Hon
       const caller = await authenticator.authenticate(credentials, {
         endpoint,
         address: c.get('sourceAddress'),
+        request: c,
       });
       c.set('clientId', caller.clientId);
       if (params.token === undefined) throw new InvalidRequest('token is required');

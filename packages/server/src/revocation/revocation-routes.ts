@@ -46,6 +46,7 @@ export function createRevocationRoutes(opts: RevocationRoutesOptions): Hono<AppE
       const client = await authenticator.authenticate(credentials, {
         endpoint,
         address: c.get('sourceAddress'),
+        request: c,
       });
       c.set('clientId', client.clientId);
       if (params.token === undefined) throw new InvalidRequest('token is required');

@@ -8,8 +8,11 @@
  */
 import type { Page, PageQuery } from './store.ts';
 
-/** Auth0 log type codes gatehouse writes: management API success/failure, console sign-in, sign-in failure, sign-out. */
-export type AuditEventType = 'sapi' | 'fapi' | 's' | 'f' | 'slo';
+/**
+ * Auth0 log type codes gatehouse writes: management API success/failure, console sign-in, sign-in
+ * failure, sign-out, and a federated client authentication that succeeded (`seccft`) or failed (`feccft`).
+ */
+export type AuditEventType = 'sapi' | 'fapi' | 's' | 'f' | 'slo' | 'seccft' | 'feccft';
 
 /** One administrative change (or attempt), as stored. Holds no secret, hash or private key. */
 export interface AuditEventRecord {
@@ -99,7 +102,15 @@ export interface AuditLogStore {
 }
 
 /** Every `AuditEventType`. */
-export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = ['sapi', 'fapi', 's', 'f', 'slo'];
+export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
+  'sapi',
+  'fapi',
+  's',
+  'f',
+  'slo',
+  'seccft',
+  'feccft',
+];
 
 /** Reads a stored type code back; an unknown one (a newer writer) reads as `sapi`/`fapi` by outcome. */
 export function toAuditEventType(value: string, outcome: string): AuditEventType {

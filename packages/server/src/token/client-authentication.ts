@@ -7,6 +7,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
  */
 import { hash, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'hono';
 import { InvalidClient, InvalidRequest } from '../http/errors.ts';
 import type { SecretHasher } from '../keys/client-secret.ts';
 import type { ClientRecord, ClientSecretRecord, ClientStore } from '../store/store.ts';
@@ -119,6 +120,10 @@ export interface AuthenticationContext {
   address?: string | undefined;
   /** Where to read the client: the token endpoint's per-request cache snapshot (token-read-cache.ts); default the store. */
   reads?: Pick<ClientStore, 'getClient'> | undefined;
+  /** The HTTP request, for the audit entry of a federated sign-in (who called, from where); unused by secrets. */
+  request?: Context | undefined;
+  /** The `audience` parameter of a token request, recorded with a federated sign-in. */
+  audience?: string | undefined;
 }
 
 /** Verifies a JWT client assertion (private_key_jwt), answering the client it authenticates. */

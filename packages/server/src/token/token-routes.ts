@@ -64,6 +64,8 @@ export function createTokenRoutes(opts: TokenRoutesOptions): Hono<AppEnv> {
         endpoint,
         address: c.get('sourceAddress'),
         reads: snapshot,
+        request: c,
+        audience: params.audience,
       });
       c.set('clientId', client.clientId);
       const issued = await issuer.issue(client, params, issuedAtMs, snapshot);

@@ -29,7 +29,7 @@ interface ListLogFlags extends ListFlags, ConnectionFlags {
   oldestFirst?: boolean;
 }
 
-const TYPES = ['sapi', 'fapi', 's', 'f', 'slo'];
+const TYPES = ['sapi', 'fapi', 's', 'f', 'slo', 'seccft', 'feccft'];
 const TARGET_TYPES = [
   'resource_server',
   'client',
@@ -77,7 +77,8 @@ function addList(logs: Command, context: CliContext): void {
     'after',
     `
 Types: sapi (a Management API change succeeded), fapi (it failed), s / f / slo (console sign-in,
-failed sign-in, sign-out). Events hold who, what, before/after (never a secret), when and from where.
+failed sign-in, sign-out), seccft / feccft (federated client authentication succeeded / refused).
+Events hold who, what, before/after (never a secret), when and from where.
 
 Examples:
   $ gatehouse logs list
