@@ -11,11 +11,12 @@
  * ```
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { startServer } from '../serve.ts';
+import { createSecretLedger } from './secret-scan.ts';
 
 /** Options of `startTestServer`. */
 export interface TestServerOptions {
@@ -25,6 +26,11 @@ export interface TestServerOptions {
   dataDir?: string;
   /** Keep the temporary data dir after `close()` (to inspect it). */
   keepDataDir?: boolean;
+  /**
+   * Skip the check at `close()` that no client secret, access token or key-encryption key the
+   * server handed out is in its log or store files (only for a test that plants one on purpose).
+   */
+  skipSecretScan?: boolean;
 }
 
 /** What `createApiAndClient` sets up. */
@@ -112,6 +118,15 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   };
 
   let running = await startServer(loadConfig(baseEnv), { logDestination: destination });
+  const ledger = createSecretLedger();
+  ledger.add('bootstrap admin secret', admin.clientSecret);
+  ledger.add(
+    'key-encryption key',
+    await readFile(join(dataDir, 'kek'), 'utf8').then(
+      (kek) => kek.trim(),
+      () => undefined,
+    ),
+  );
   let cached: { token: string; until: number } | undefined;
 
   const getToken: TestServer['getToken'] = async ({ clientId, clientSecret, audience, scope }) => {
@@ -129,6 +144,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     if (!res.ok || typeof body.access_token !== 'string') {
       throw new Error(`token request failed with ${res.status}: ${JSON.stringify(body)}`);
     }
+    ledger.add('access token', body.access_token);
     return body.access_token;
   };
 
@@ -155,6 +171,14 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
         });
       };
       const res = await send();
+      if (res.ok && (res.headers.get('content-type') ?? '').includes('json')) {
+        ledger.addFromAnswer(
+          await res
+            .clone()
+            .json()
+            .catch(() => undefined),
+        );
+      }
       if (res.status !== 401) return res;
       // The cached token stopped working (its signing key was revoked, or it was cut off): once more with a new one.
       cached = undefined;
@@ -203,6 +227,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
     async close() {
       await running.close();
+      if (opts.skipSecretScan !== true) await ledger.assertNotLeaked(logs, dataDir);
       if (ownsDataDir && opts.keepDataDir !== true) await rm(dataDir, { recursive: true, force: true });
     },
   };
