@@ -52,9 +52,17 @@ export async function bootstrapServer(opts: BootstrapOptions): Promise<AdminCred
     const { clientId, clientSecret } = opts.admin;
     let client = await store.getClient(clientId);
     if (client === null) {
-      client = await createAdminClient(store, hasher, clientId, clientSecret, false);
-      logger.info({ client_id: clientId }, 'bootstrap admin client created from GATEHOUSE_ADMIN_CLIENT_ID');
-    } else if (!client.secrets.some((s) => hasher.verify(clientSecret, s.hash))) {
+      try {
+        client = await createAdminClient(store, hasher, clientId, clientSecret, false);
+        logger.info({ client_id: clientId }, 'bootstrap admin client created from GATEHOUSE_ADMIN_CLIENT_ID');
+      } catch (err) {
+        // Another instance sharing the store created it at the same moment: use theirs.
+        if (!(err instanceof StoreConflictError)) throw err;
+        client = await store.getClient(clientId);
+        if (client === null) throw err;
+      }
+    }
+    if (!client.secrets.some((s) => hasher.verify(clientSecret, s.hash))) {
       // The environment is the operator's source of truth for this client: a changed variable replaces the secret.
       await store.updateClient(clientId, { secrets: [secretRecord(hasher, clientSecret)] });
       logger.warn(
