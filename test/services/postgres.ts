@@ -50,7 +50,20 @@ export async function createTestDatabase({
     async drop() {
       if (dropped) return;
       dropped = true;
-      await withAdmin(user, (c) => c.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`));
+      await withAdmin(user, async (c) => {
+        // Pools that were just ended may still be closing their connections: give them a moment to
+        // go on their own, since a connection FORCE terminates while its client is ending reports an
+        // error nobody listens to any more (an unhandled error in the test run).
+        for (let i = 0; i < 40; i++) {
+          const { rows } = await c.query<{ n: string }>(
+            'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+            [name],
+          );
+          if (Number(rows[0]?.n ?? 0) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        await c.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`);
+      });
     },
   };
 }
