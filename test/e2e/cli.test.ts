@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../packages/server/src/testing/start-test-server.ts';
+import {
+  assertSpawnedOutputClean,
+  recordSecret,
+  startTestServer,
+  type TestServer,
+  watchSpawnedProcess,
+} from '../../packages/server/src/testing/start-test-server.ts';
 
 const BIN = resolve(import.meta.dirname, '../../packages/server/bin/gatehouse.mjs');
 const RUN_TIMEOUT_MS = 60_000;
@@ -43,12 +49,24 @@ function createBaseEnv(extra: Record<string, string>): Record<string, string> {
 /** Every output of every admin command, to check afterwards that none showed a token or the admin secret. */
 const adminOutputs: string[] = [];
 
+// Every command's output, for every secret and token of the run (the in-process server's included).
+afterAll(() => assertSpawnedOutputClean());
+
+/** What a command exists to show once: the token of `token`, the secret of `clients create` and `rotate-secret`. */
+function shownOnce(args: string[], stdout: string): string[] {
+  if (args[0] === 'token') return stdout.match(new RegExp(JWT_PATTERN, 'g')) ?? [];
+  if (args[0] !== 'clients' || (args[1] !== 'create' && args[1] !== 'rotate-secret')) return [];
+  return [...stdout.matchAll(/client_secret"?:?\s*"?([\w-]{16,})/g)].map((m) => m[1]!);
+}
+
 function runGatehouse(args: string[], env: Record<string, string> = {}, input?: string): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: createBaseEnv(env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // Named by command only: the arguments may hold a secret.
+    const watched = watchSpawnedProcess(`gatehouse ${args.slice(0, 2).join(' ')}`.slice(0, 40), child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -65,6 +83,7 @@ function runGatehouse(args: string[], env: Record<string, string> = {}, input?: 
     child.on('close', (code) => {
       clearTimeout(timer);
       if (args[0] !== 'token') adminOutputs.push(stdout, stderr);
+      for (const value of shownOnce(args, stdout)) watched.allow(value);
       resolvePromise({ code, stdout, stderr });
     });
     child.stdin.end(input ?? '');
@@ -590,7 +609,12 @@ describe('gatehouse serve', { timeout: 120_000 }, () => {
   });
 
   afterAll(async () => {
-    await rm(dataDir, { recursive: true, force: true });
+    try {
+      // Output and store of every `gatehouse serve` here, before the data dir goes.
+      await assertSpawnedOutputClean();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   interface Serving {
@@ -608,6 +632,7 @@ describe('gatehouse serve', { timeout: 120_000 }, () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
+    const watched = watchSpawnedProcess('gatehouse serve', child, { gatehouseEnv: env });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -623,6 +648,10 @@ describe('gatehouse serve', { timeout: 120_000 }, () => {
         stderr += chunk;
         if (stderr.includes('Press Ctrl+C to stop.')) {
           clearTimeout(timer);
+          // A generated admin secret: a secret from now on, shown by this banner only.
+          const generated = /GATEHOUSE_ADMIN_CLIENT_SECRET=(\S+)/.exec(stderr)?.[1];
+          recordSecret('generated admin secret', generated);
+          watched.allow(generated);
           resolvePromise({ child, banner: stderr, stdout: () => stdout, stderr: () => stderr, exited });
         }
       });
@@ -690,6 +719,7 @@ describe('gatehouse serve', { timeout: 120_000 }, () => {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     children.push(child);
+    watchSpawnedProcess('gatehouse serve --port', child);
     let stderr = '';
     await new Promise<void>((done, reject) => {
       const timer = setTimeout(() => reject(new Error(stderr)), RUN_TIMEOUT_MS);

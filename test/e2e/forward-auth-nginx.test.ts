@@ -12,7 +12,13 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthorizer, createForwardAuthServer, createVerifier } from '@gatehouse/authorizer';
-import { startTestServer, type TestServer } from '@gatehouse/server/testing';
+import {
+  addSpawnedOutput,
+  assertSpawnedOutputClean,
+  startTestServer,
+  type TestServer,
+  watchSpawnedProcess,
+} from '@gatehouse/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const NGINX = '/usr/sbin/nginx';
@@ -129,6 +135,7 @@ beforeAll(async () => {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
+  watchSpawnedProcess('nginx', nginx);
   base = `http://127.0.0.1:${port}`;
   // wait until nginx answers (bounded)
   for (let attempt = 0; ; attempt++) {
@@ -157,7 +164,14 @@ afterAll(async () => {
   await new Promise((resolve) => upstream?.close(resolve) ?? resolve(undefined));
   authorizer?.close();
   await issuer?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  try {
+    // nginx's logs, for the tokens the suite sent through it.
+    for (const log of ['error.log', 'access.log'])
+      if (dir) addSpawnedOutput(`the nginx ${log}`, await readFile(join(dir, log), 'utf8').catch(() => ''));
+    await assertSpawnedOutputClean();
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
 });
 
 const get = (path: string, token?: string, init: RequestInit = {}) =>

@@ -10,7 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startTestServer, type TestServer } from '@gatehouse/server/testing';
+import {
+  assertSpawnedOutputClean,
+  startTestServer,
+  type TestServer,
+  watchSpawnedProcess,
+} from '@gatehouse/server/testing';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,7 +50,14 @@ describe('gatehouse serve killed with SIGKILL mid-write', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-crash-'));
   });
-  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+  afterAll(async () => {
+    try {
+      // Every instance's output and the SQLite file, for every secret and token the rounds obtained.
+      await assertSpawnedOutputClean();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 
   it(`keeps every acknowledged write and a clean file across ${KILLS} kills`, async () => {
     const settings = createFleetSettings({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_LOG_LEVEL: 'warn' });
@@ -148,6 +160,7 @@ async function startContacts(
     env: childEnvironment({ ...env, CONTACTS_PORT: String(port), CONTACTS_HOST: '127.0.0.1' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  watchSpawnedProcess('gatehouse-contacts', child);
   const exited = new Promise((done) => child.on('exit', done));
   let out = '';
   await new Promise<void>((ready, reject) => {
@@ -175,8 +188,12 @@ describe('gatehouse-contacts killed with SIGKILL mid-write', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'contacts-crash-'));
   });
   afterAll(async () => {
-    await server?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    try {
+      await server?.close();
+      await assertSpawnedOutputClean();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it(`keeps every acknowledged contact and a clean file across ${KILLS} kills`, async () => {

@@ -1,7 +1,9 @@
 /**
  * A fleet of real `gatehouse serve` processes for the several-servers tests: each on its own port
  * and data directory, sharing one store, one issuer, one key-encryption key and one admin client.
- * Logs (JSON lines on stdout) are kept for inspection.
+ * Logs (JSON lines on stdout) are kept for inspection. Every process's output, and the shared
+ * store, are scanned for the secrets and tokens the helpers obtained by the suite's
+ * `assertSpawnedOutputClean()` (packages/server/src/testing/secret-scan-spawned.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +11,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import {
+  recordSecret,
+  recordSecretsFromAnswer,
+  watchSpawnedProcess,
+} from '../../packages/server/src/testing/secret-scan-spawned.ts';
 
 /** The real bin, as a user runs it. */
 export const GATEHOUSE_BIN = resolve(import.meta.dirname, '../../packages/server/bin/gatehouse.mjs');
@@ -38,7 +45,7 @@ export interface FleetSettings {
 
 /** Settings with a fresh admin client and KEK. */
 export function createFleetSettings(env: Record<string, string>): FleetSettings {
-  return {
+  const settings = {
     issuer: 'http://gatehouse.fleet.test/',
     admin: {
       clientId: `fleet-admin-${randomBytes(4).toString('hex')}`,
@@ -46,6 +53,8 @@ export function createFleetSettings(env: Record<string, string>): FleetSettings 
     },
     env: { GATEHOUSE_KEK: randomBytes(32).toString('base64url'), ...env },
   };
+  recordSecret('bootstrap admin secret', settings.admin.clientSecret);
+  return settings;
 }
 
 /** The parent environment without anything of gatehouse or vitest in it. */
@@ -87,6 +96,7 @@ export function runGatehouse(
     env: childEnvironment(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  watchSpawnedProcess(`gatehouse ${args.join(' ')}`, child);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => {
@@ -111,19 +121,18 @@ export function runGatehouse(
 export async function startInstance(name: string, settings: FleetSettings): Promise<Instance> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), `gatehouse-fleet-${name}-`));
-  const child = spawn(process.execPath, [GATEHOUSE_BIN, 'serve'], {
-    env: childEnvironment({
-      GATEHOUSE_PORT: String(port),
-      GATEHOUSE_HOST: '127.0.0.1',
-      GATEHOUSE_ISSUER: settings.issuer,
-      GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_ADMIN_CLIENT_ID: settings.admin.clientId,
-      GATEHOUSE_ADMIN_CLIENT_SECRET: settings.admin.clientSecret,
-      GATEHOUSE_LOG_LEVEL: 'info',
-      ...settings.env,
-    }),
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const env = childEnvironment({
+    GATEHOUSE_PORT: String(port),
+    GATEHOUSE_HOST: '127.0.0.1',
+    GATEHOUSE_ISSUER: settings.issuer,
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_ADMIN_CLIENT_ID: settings.admin.clientId,
+    GATEHOUSE_ADMIN_CLIENT_SECRET: settings.admin.clientSecret,
+    GATEHOUSE_LOG_LEVEL: 'info',
+    ...settings.env,
   });
+  const child = spawn(process.execPath, [GATEHOUSE_BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  watchSpawnedProcess(`gatehouse serve ${name}`, child, { gatehouseEnv: env });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => {
@@ -191,7 +200,9 @@ export async function requestToken(
     },
     body: new URLSearchParams({ grant_type: 'client_credentials', ...form }),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const body = (await res.json()) as Record<string, unknown>;
+  recordSecretsFromAnswer(body);
+  return { status: res.status, body };
 }
 
 /** Calls the Management API of `url` with `token`. */
@@ -211,5 +222,7 @@ export async function management(
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, body: text === '' ? null : (JSON.parse(text) as unknown) };
+  const answer = text === '' ? null : (JSON.parse(text) as unknown);
+  recordSecretsFromAnswer(answer);
+  return { status: res.status, body: answer };
 }

@@ -12,6 +12,7 @@ import { createDynamoDbStore } from '../../packages/server/src/store/dynamodb-st
 import { dynamoDbConnection } from '../../packages/server/src/store/open-store.ts';
 import { createPostgresStore } from '../../packages/server/src/store/postgres-store.ts';
 import type { Store } from '../../packages/server/src/store/store.ts';
+import { assertSpawnedOutputClean } from '../../packages/server/src/testing/secret-scan-spawned.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../services/dynamodb-local.ts';
 import { createTestDatabase, type TestDatabase } from '../services/postgres.ts';
 import {
@@ -158,7 +159,12 @@ describe.each(BACKENDS)('two gatehouse serve processes sharing $name', (backend)
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await store?.close();
-    await tearDown?.();
+    try {
+      // The instances' output and the shared store, for every secret and token the suite obtained.
+      await assertSpawnedOutputClean();
+    } finally {
+      await tearDown?.();
+    }
   });
 
   it('issues tokens that verify against the other instance’s JWKS, both ways', async () => {

@@ -13,13 +13,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { createTokenClient, type TokenClient } from '@gatehouse/client';
 import { createFileAssertionSource } from '@gatehouse/client/federated-assertion';
 import { type ContactsStory, provisionContactsStory } from '@gatehouse/contacts/testing';
 import { startWorkloadIssuer, type WorkloadIssuer } from '@gatehouse/server/testing/workload-issuer';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assertSpawnedOutputClean,
+  fetchRecordingSecrets,
+  recordSecret,
+  watchSpawnedProcess,
+} from '../../packages/server/src/testing/secret-scan-spawned.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const GATEHOUSE_BIN = join(ROOT, 'packages/server/bin/gatehouse.mjs');
@@ -55,6 +61,7 @@ async function project(name: string): Promise<void> {
     },
     sub: `system:serviceaccount:contacts:${name}`,
   });
+  recordSecret('platform token', token);
   const next = join(tokens, `.${name}.${randomUUID()}`);
   await writeFile(next, token);
   await rename(next, join(tokens, name));
@@ -66,6 +73,7 @@ function tokenClientOf(name: string): TokenClient {
     issuer,
     clientAssertion: createFileAssertionSource(join(tokens, name)),
     audience: story.audience,
+    fetch: fetchRecordingSecrets,
   });
   tokenClients.push(client);
   return client;
@@ -77,6 +85,7 @@ function tokenOf(name: string): Promise<string> {
 }
 
 beforeAll(async () => {
+  recordSecret('bootstrap admin secret', ADMIN.clientSecret);
   k8s = await startWorkloadIssuer();
   const port = await freePort();
   issuer = `http://127.0.0.1:${port}/`;
@@ -132,8 +141,13 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of tokenClients.splice(0)) c.close();
   for (const p of procs.splice(0).reverse()) await stop(p);
-  await k8s?.stop();
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  try {
+    // Both processes' output and the server's store, for every secret and token the story obtained.
+    await assertSpawnedOutputClean();
+  } finally {
+    await k8s?.stop();
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  }
 });
 
 describe('the story with secretless Read and Write Services', () => {
@@ -191,7 +205,7 @@ describe('the story with secretless Read and Write Services', () => {
 });
 
 async function management(method: string, path: string, body?: unknown): Promise<Response> {
-  const tokenRes = await fetch(`${issuer}oauth/token`, {
+  const tokenRes = await fetchRecordingSecrets(`${issuer}oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
@@ -202,7 +216,7 @@ async function management(method: string, path: string, body?: unknown): Promise
     }),
   });
   const { access_token: token } = (await tokenRes.json()) as { access_token: string };
-  return fetch(`${issuer}api/v2/${path}`, {
+  return fetchRecordingSecrets(`${issuer}api/v2/${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -221,6 +235,7 @@ async function start(bin: string, env: Record<string, string>, readyUrl: string)
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  watchSpawnedProcess(`${basename(bin)} serve`, child, bin === GATEHOUSE_BIN ? { gatehouseEnv: env } : {});
   let output = '';
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-8000);

@@ -4,11 +4,17 @@
  * process, and a second start keeps everything without showing a secret again.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  assertSpawnedOutputClean,
+  recordSecret,
+  type WatchedProcess,
+  watchSpawnedProcess,
+} from '../../packages/server/src/testing/secret-scan-spawned.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -22,9 +28,15 @@ function freePort(): Promise<number> {
 const dir = mkdtempSync(join(os.tmpdir(), 'gh-start-'));
 const running: ChildProcess[] = [];
 
-async function startStack(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['scripts/start.mjs'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startStack(
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcess; output: () => string; watched: WatchedProcess }> {
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.push(child);
+  const watched = watchSpawnedProcess('npm start', child, { gatehouseEnv: env });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => {
     out += d.toString();
@@ -38,7 +50,7 @@ async function startStack(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess
     if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, output: () => out };
+  return { child, output: () => out, watched };
 }
 
 function stopStack(child: ChildProcess): Promise<number | null> {
@@ -50,7 +62,11 @@ function stopStack(child: ChildProcess): Promise<number | null> {
 
 function run(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, cmd, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, cmd, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    watchSpawnedProcess(cmd.join(' '), child);
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
@@ -62,9 +78,14 @@ function run(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | nu
   });
 }
 
-afterAll(() => {
+afterAll(async () => {
   for (const c of running) if (c.exitCode === null) c.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    // Every output and the server's store, for the demo credentials and the admin secret.
+    await assertSpawnedOutputClean();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('npm start and npm run demo', () => {
@@ -84,6 +105,12 @@ describe('npm start and npm run demo', () => {
     expect(shown).toContain('Credentials, shown once');
     const secrets = [...shown.matchAll(/client_secret ([\w-]{43})/g)].map((m) => m[1]);
     expect(secrets).toHaveLength(2);
+    for (const s of secrets) {
+      recordSecret('demo client secret', s);
+      first.watched.allow(s); // its one-time display (and the curl command under it)
+    }
+    const state = JSON.parse(readFileSync(join(dir, 'gatehouse', 'local-stack.json'), 'utf8'));
+    recordSecret('bootstrap admin secret', state.admin.clientSecret);
     expect(statSync(join(dir, 'gatehouse', 'local-stack.json')).mode & 0o777).toBe(0o600);
 
     const demo = await run(['scripts/demo.mjs'], env);

@@ -8,11 +8,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { createTokenClient, type TokenClient } from '@gatehouse/client';
 import { type ContactsStory, provisionContactsStory } from '@gatehouse/contacts/testing';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assertSpawnedOutputClean,
+  fetchRecordingSecrets,
+  recordSecret,
+  watchSpawnedProcess,
+} from '../../packages/server/src/testing/secret-scan-spawned.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../services/dynamodb-local.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -35,6 +41,7 @@ let issuer: string;
 let ddb: DynamoDbLocal;
 
 beforeAll(async () => {
+  recordSecret('bootstrap admin secret', ADMIN.clientSecret);
   const port = await freePort();
   issuer = `http://127.0.0.1:${port}/`;
   const dataDir = temp('gh-e2e-');
@@ -56,8 +63,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of procs.splice(0).reverse()) await p.stop();
-  await ddb?.stop();
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  // Every process's output and the server's store, for every secret and token the story obtained.
+  try {
+    await assertSpawnedOutputClean();
+  } finally {
+    await ddb?.stop();
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  }
 });
 
 describe.each(['sqlite', 'dynamodb'] as const)('the story with the contacts service on %s', (store) => {
@@ -102,6 +114,7 @@ describe.each(['sqlite', 'dynamodb'] as const)('the story with the contacts serv
       clientId: c.clientId,
       clientSecret: c.clientSecret,
       audience: story.audience,
+      fetch: fetchRecordingSecrets,
     });
     clients.push(client);
     return client;
@@ -174,7 +187,7 @@ describe.each(['sqlite', 'dynamodb'] as const)('the story with the contacts serv
 });
 
 async function management(method: string, path: string, body?: unknown): Promise<Response> {
-  const tokenRes = await fetch(`${issuer}oauth/token`, {
+  const tokenRes = await fetchRecordingSecrets(`${issuer}oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
@@ -185,7 +198,7 @@ async function management(method: string, path: string, body?: unknown): Promise
     }),
   });
   const { access_token: token } = (await tokenRes.json()) as { access_token: string };
-  return fetch(`${issuer}api/v2/${path}`, {
+  return fetchRecordingSecrets(`${issuer}api/v2/${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -212,6 +225,7 @@ function run(bin: string, args: string[], env: Record<string, string>): Promise<
       env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    watchSpawnedProcess(`${basename(bin)} ${args.join(' ')}`, child);
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -237,6 +251,11 @@ async function start(
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  watchSpawnedProcess(
+    `${basename(bin)} ${args.join(' ')}`,
+    child,
+    bin === GATEHOUSE_BIN ? { gatehouseEnv: env } : {},
+  );
   let output = '';
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-8000);

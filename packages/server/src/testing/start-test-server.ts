@@ -11,12 +11,24 @@
  * ```
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { startServer } from '../serve.ts';
-import { createSecretLedger } from './secret-scan.ts';
+import { assertNoLeaks, createSecretLedger, type Place } from './secret-scan.ts';
+import { recordAnswers } from './secret-scan-answers.ts';
+import { noteScan } from './secret-scan-run.ts';
+import { recordSecret } from './secret-scan-spawned.ts';
+import { addStoreKeys, readStorePlaces, storeLocationOf } from './secret-scan-store.ts';
+
+export {
+  addSpawnedOutput,
+  assertSpawnedOutputClean,
+  fetchRecordingSecrets,
+  recordSecret,
+  watchSpawnedProcess,
+} from './secret-scan-spawned.ts';
 
 /** Options of `startTestServer`. */
 export interface TestServerOptions {
@@ -27,8 +39,9 @@ export interface TestServerOptions {
   /** Keep the temporary data dir after `close()` (to inspect it). */
   keepDataDir?: boolean;
   /**
-   * Skip the check at `close()` that no client secret, access token or key-encryption key the
-   * server handed out is in its log or store files (only for a test that plants one on purpose).
+   * Skip the check at `close()` that no secret, token or key of the server (what its answers
+   * delivered, its bootstrap secret, KEK and signing private keys) is in its log, in any other
+   * answer it gave, or in its store (only for a test that plants one on purpose).
    */
   skipSecretScan?: boolean;
 }
@@ -117,16 +130,35 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     GATEHOUSE_ADMIN_CLIENT_SECRET: admin.clientSecret,
   };
 
-  let running = await startServer(loadConfig(baseEnv), { logDestination: destination });
-  const ledger = createSecretLedger();
+  const config = loadConfig(baseEnv);
+  let running = await startServer(config, { logDestination: destination });
+  // Secrets are shared with the scan of the processes this test file spawns (secret-scan-spawned.ts).
+  const ledger = createSecretLedger(recordSecret);
   ledger.add('bootstrap admin secret', admin.clientSecret);
-  ledger.add(
-    'key-encryption key',
-    await readFile(join(dataDir, 'kek'), 'utf8').then(
-      (kek) => kek.trim(),
-      () => undefined,
-    ),
-  );
+  const answers = recordAnswers({ port: Number(new URL(running.url).port), ledger });
+
+  /** The secret scan at close: log lines, answers and store, for every secret, token and key. */
+  const scan = async () => {
+    const started = performance.now();
+    const location = storeLocationOf(config);
+    let places: Place[];
+    try {
+      await addStoreKeys(ledger, location);
+      places = [
+        ...logs.map((text, i): Place => ({ name: `the server log, line ${i + 1}`, text })),
+        ...answers.places(),
+        ...(await readStorePlaces(location)),
+      ];
+    } catch (error) {
+      throw new Error(
+        `the secret scan could not read the ${location.store} store at close (${(error as Error).message}): close the test server before its store goes`,
+      );
+    }
+    const leaks = [...answers.earlyLeaks, ...ledger.findLeaks(places)];
+    const ms = Math.round(performance.now() - started);
+    noteScan({ what: 'test server', secrets: ledger.size, places: places.length, ms });
+    assertNoLeaks(leaks);
+  };
   let cached: { token: string; until: number } | undefined;
 
   const getToken: TestServer['getToken'] = async ({ clientId, clientSecret, audience, scope }) => {
@@ -171,14 +203,6 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
         });
       };
       const res = await send();
-      if (res.ok && (res.headers.get('content-type') ?? '').includes('json')) {
-        ledger.addFromAnswer(
-          await res
-            .clone()
-            .json()
-            .catch(() => undefined),
-        );
-      }
       if (res.status !== 401) return res;
       // The cached token stopped working (its signing key was revoked, or it was cut off): once more with a new one.
       cached = undefined;
@@ -227,8 +251,12 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
     async close() {
       await running.close();
-      if (opts.skipSecretScan !== true) await ledger.assertNotLeaked(logs, dataDir);
-      if (ownsDataDir && opts.keepDataDir !== true) await rm(dataDir, { recursive: true, force: true });
+      answers.stop();
+      try {
+        if (opts.skipSecretScan !== true) await scan();
+      } finally {
+        if (ownsDataDir && opts.keepDataDir !== true) await rm(dataDir, { recursive: true, force: true });
+      }
     },
   };
   return server;
