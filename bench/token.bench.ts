@@ -8,7 +8,8 @@
  * round, not one subject. Beside req/s it reports the CPU time each server process (all its
  * threads) spent per request, against the CPU time of one raw signature: other processes slow a
  * server down but hardly change the work it does per request. A bare node:http server that only
- * signs is measured too: it shows what HTTP in Node costs on top of the signature, for any server.
+ * signs is measured too, signing in line and on libuv's thread pool (as gatehouse does): it shows
+ * what HTTP in Node costs on top of the signature, for any server.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -177,14 +178,17 @@ async function oidcProvider(cpus: string | undefined): Promise<Server> {
   };
 }
 
-async function httpFloor(cpus: string | undefined): Promise<Server> {
+const FLOOR = 'node:http + sign';
+const POOLED_FLOOR = 'node:http + pooled sign';
+
+async function httpFloor(cpus: string | undefined, onPool = false): Promise<Server> {
   const port = await freePort();
   const peer = await spawnUntilReady<{ url: string }>(node, ['bench/peers/http-sign-server.mjs'], {
     cpus,
-    env: { PORT: String(port) },
+    env: { PORT: String(port), POOL: onPool ? '1' : '0' },
   });
   return {
-    name: 'node:http + sign',
+    name: onPool ? POOLED_FLOOR : FLOOR,
     pid: peer.child.pid!,
     load: tokenLoad(`${peer.info.url}/oauth/token`, basic('c', 's'), 'grant_type=client_credentials', cpus),
     stop: peer.stop,
@@ -202,7 +206,8 @@ async function measure(label: string, cpus: string | undefined) {
   console.log(`${label}: starting servers…`);
   const servers: Server[] = [];
   try {
-    for (const make of [gatehouse, oidcProvider, httpFloor]) servers.push(await make(cpus));
+    const pooledFloor = (c: string | undefined) => httpFloor(c, true);
+    for (const make of [gatehouse, oidcProvider, httpFloor, pooledFloor]) servers.push(await make(cpus));
     for (const s of servers) await s.load(); // warm-up, discarded
     const rounds = new Map<string, { rps: number[]; p99: number[]; non2xx: number; cpu: number[] }>();
     const raw = { ops: [] as number[], cpuUsPerOp: [] as number[] };
@@ -239,7 +244,8 @@ async function measure(label: string, cpus: string | undefined) {
       raw: { ops: median(raw.ops), cpuUsPerOp: median(raw.cpuUsPerOp) },
       gh: of('gatehouse'),
       op: of('oidc-provider'),
-      floor: of('node:http + sign'),
+      floor: of(FLOOR),
+      pooledFloor: of(POOLED_FLOOR),
     };
   } finally {
     for (const s of servers) await s.stop();
@@ -254,23 +260,23 @@ function write(rows: Awaited<ReturnType<typeof measure>>[]): string {
     '## Token endpoint (`POST /oauth/token`, RS256, client_secret_basic, one API)',
     '',
     `autocannon, ${CONNECTIONS} connections; every subject once in each of ${ROUNDS} interleaved rounds of ${SECONDS} s (order rotating, after a warm-up of the same length), medians shown; the load generator runs on core 1 when the servers are pinned to core 0.`,
-    'The raw ceiling is `crypto.sign` of a JWT-sized RS256 input in a loop (one process per measured core), no HTTP at all. `node:http + sign` is a bare Node HTTP server that only signs (bench/peers/http-sign-server.mjs): the floor HTTP in Node costs any server.',
+    "The raw ceiling is `crypto.sign` of a JWT-sized RS256 input in a loop (one process per measured core), no HTTP at all. `node:http + sign` is a bare Node HTTP server that only signs (bench/peers/http-sign-server.mjs): the floor HTTP in Node costs any server; `pooled sign` is the same server signing on libuv's thread pool, as gatehouse does.",
     'Goal: gatehouse ≥ 0.85× the raw ceiling on one core; oidc-provider reaches about half of it.',
     '',
-    '| cores | raw crypto.sign/s | gatehouse req/s | oidc-provider req/s | node:http + sign req/s | gatehouse ÷ raw | oidc-provider ÷ raw | node:http + sign ÷ raw | gatehouse ÷ oidc-provider | gatehouse p99 ms | non-2xx (gh / op) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| cores | raw crypto.sign/s | gatehouse req/s | oidc-provider req/s | node:http + sign req/s | node:http + pooled sign req/s | gatehouse ÷ raw | oidc-provider ÷ raw | node:http + sign ÷ raw | node:http + pooled sign ÷ raw | gatehouse ÷ oidc-provider | gatehouse p99 ms | non-2xx (gh / op) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.label} | ${r.raw.ops.toFixed(0)} | ${r.gh.rps.toFixed(0)} | ${r.op.rps.toFixed(0)} | ${r.floor.rps.toFixed(0)} | ${ratio(r.gh.rps, r.raw.ops)} | ${ratio(r.op.rps, r.raw.ops)} | ${ratio(r.floor.rps, r.raw.ops)} | ${ratio(r.gh.rps, r.op.rps)} | ${r.gh.p99} | ${r.gh.non2xx} / ${r.op.non2xx} |`,
+        `| ${r.label} | ${r.raw.ops.toFixed(0)} | ${r.gh.rps.toFixed(0)} | ${r.op.rps.toFixed(0)} | ${r.floor.rps.toFixed(0)} | ${r.pooledFloor.rps.toFixed(0)} | ${ratio(r.gh.rps, r.raw.ops)} | ${ratio(r.op.rps, r.raw.ops)} | ${ratio(r.floor.rps, r.raw.ops)} | ${ratio(r.pooledFloor.rps, r.raw.ops)} | ${ratio(r.gh.rps, r.op.rps)} | ${r.gh.p99} | ${r.gh.non2xx} / ${r.op.non2xx} |`,
     ),
     '',
     "CPU time per request of each server process (all threads, from /proc), against the CPU time of one raw signature: the same ratio, read from the work done rather than the wall clock, so other processes on the machine disturb it far less. On a busy machine, read this table: gatehouse and oidc-provider sign on libuv's thread pool, and several runnable threads win a process a larger share of a contended core than the one-thread raw loop gets, which flatters their req/s.",
     '',
-    '| cores | raw µs per signature | gatehouse µs/req | oidc-provider µs/req | node:http + sign µs/req | gatehouse (CPU) | oidc-provider (CPU) | node:http + sign (CPU) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| cores | raw µs per signature | gatehouse µs/req | oidc-provider µs/req | node:http + sign µs/req | node:http + pooled sign µs/req | gatehouse (CPU) | oidc-provider (CPU) | node:http + sign (CPU) | node:http + pooled sign (CPU) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
-        `| ${r.label} | ${us(r.raw.cpuUsPerOp)} | ${us(r.gh.cpuUsPerRequest)} | ${us(r.op.cpuUsPerRequest)} | ${us(r.floor.cpuUsPerRequest)} | ${ratio(r.raw.cpuUsPerOp, r.gh.cpuUsPerRequest)} | ${ratio(r.raw.cpuUsPerOp, r.op.cpuUsPerRequest)} | ${ratio(r.raw.cpuUsPerOp, r.floor.cpuUsPerRequest)} |`,
+        `| ${r.label} | ${us(r.raw.cpuUsPerOp)} | ${us(r.gh.cpuUsPerRequest)} | ${us(r.op.cpuUsPerRequest)} | ${us(r.floor.cpuUsPerRequest)} | ${us(r.pooledFloor.cpuUsPerRequest)} | ${ratio(r.raw.cpuUsPerOp, r.gh.cpuUsPerRequest)} | ${ratio(r.raw.cpuUsPerOp, r.op.cpuUsPerRequest)} | ${ratio(r.raw.cpuUsPerOp, r.floor.cpuUsPerRequest)} | ${ratio(r.raw.cpuUsPerOp, r.pooledFloor.cpuUsPerRequest)} |`,
     ),
   ];
   if (!hasTaskset) lines.push('', '_taskset was not available: every run was unpinned._');

@@ -37,6 +37,7 @@ import { createAccessTokenVerifier } from './token/access-token-verifier.ts';
 import { createClientAssertionVerifier } from './token/client-assertion.ts';
 import { createClientAuthenticator } from './token/client-authentication.ts';
 import { createJwtSigner, type JwtSigner } from './token/jwt-signer.ts';
+import { createTokenEndpoint, type TokenEndpoint } from './token/token-endpoint.ts';
 import { createTokenReadCache } from './token/token-read-cache.ts';
 import { createTokenRoutes } from './token/token-routes.ts';
 
@@ -91,8 +92,22 @@ export interface ConsoleDeps {
   audit?: ConsoleAudit | undefined;
 }
 
+/** The app, and what a runtime adapter may serve without it (serve.ts: the lean token route). */
+export interface AppParts {
+  app: Hono<AppEnv>;
+  /** The token endpoint behind the app's `POST /oauth/token` route. */
+  tokenEndpoint: TokenEndpoint;
+  /** Whether CORS is configured (then every request must pass the app's CORS middleware). */
+  cors: boolean;
+}
+
 /** Creates the app serving every endpoint of the authorization server. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
+  return createAppParts(deps).app;
+}
+
+/** Creates the app, and hands out its token endpoint for a runtime adapter's fast path. */
+export function createAppParts(deps: AppDeps): AppParts {
   const { issuer, store, keyRing, hasher, logger, metrics } = deps;
   const app = new Hono<AppEnv>();
 
@@ -122,24 +137,22 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       federation: createFederatedAssertionVerifier({ store, logger, audit: auditRecorder }),
     }),
   );
-  app.route(
-    '/',
-    createTokenRoutes({
-      endpoint: `${issuer}oauth/token`,
-      authenticator,
-      issuer: createAccessTokenIssuer({
-        store,
-        keyRing,
-        jwtSigner: deps.jwtSigner ?? createJwtSigner('at+jwt'),
-        issuer,
-        defaultAudience: deps.defaultAudience,
-      }),
-      metrics,
-      logger,
-      usage,
-      reads: createTokenReadCache(store),
+  const tokenEndpoint = createTokenEndpoint({
+    endpoint: `${issuer}oauth/token`,
+    authenticator,
+    issuer: createAccessTokenIssuer({
+      store,
+      keyRing,
+      jwtSigner: deps.jwtSigner ?? createJwtSigner('at+jwt'),
+      issuer,
+      defaultAudience: deps.defaultAudience,
     }),
-  );
+    metrics,
+    logger,
+    usage,
+    reads: createTokenReadCache(store),
+  });
+  app.route('/', createTokenRoutes(tokenEndpoint));
   app.route(
     '/',
     createRevocationRoutes({ endpoint: `${issuer}oauth/revoke`, authenticator, verifier, store, logger }),
@@ -206,5 +219,5 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     logger.error({ err: describeError(err) }, 'unhandled error');
     return createPlainErrorResponse(500, 'Internal error');
   });
-  return app;
+  return { app, tokenEndpoint, cors: limits.cors !== undefined };
 }

@@ -1,16 +1,19 @@
 /**
  * `startServer`: the Node runtime adapter. Opens the store, loads the key-encryption key, prepares
- * keys and the bootstrap admin, and serves `createApp` over node:http with @hono/node-server.
+ * keys and the bootstrap admin, and serves `createApp` over node:http with @hono/node-server, the
+ * token endpoint's plain requests on node:http directly (http/node-token-route.ts).
  */
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import type { DestinationStream } from 'pino';
-import { createApp } from './app.ts';
+import { createAppParts } from './app.ts';
 import { startAuditMaintenance } from './audit/audit-maintenance.ts';
 import { createAuditRecorder } from './audit/audit-recorder.ts';
 import { createTokenUsageCounter } from './audit/token-usage-counter.ts';
 import { type AdminCredentials, bootstrapServer } from './bootstrap.ts';
 import type { ServerConfig } from './config.ts';
+import { createNodeTokenRoute, type NodeTokenRoute } from './http/node-token-route.ts';
 import { createSecretHasher } from './keys/client-secret.ts';
 import { startKeyMaintenance } from './keys/key-maintenance.ts';
 import { openConfiguredKek, openSigning } from './keys/kms-signing.ts';
@@ -70,10 +73,23 @@ export async function startServer(
   let handler: ((req: Request, env: unknown) => Response | Promise<Response>) | undefined;
   // Concurrency bound, timeouts, header size and HSTS: limits/server-guard.ts.
   const guard = createServerGuard({ limits: config.limits, issuer: config.issuer });
-  const server = createAdaptorServer({
-    fetch: guard.wrap((req, env) => (handler ? handler(req, env) : guard.starting())),
-    hostname: config.host,
-    serverOptions: guard.serverOptions,
+  const appListener = getRequestListener(
+    guard.wrap((req, env) => (handler ? handler(req, env) : guard.starting())),
+    { hostname: config.host },
+  );
+  // Set with the app: plain token requests, answered by the app's own token endpoint without the
+  // Fetch adapter and Hono (bench/token.bench.ts), within the same concurrency bound.
+  let tokenRoute: NodeTokenRoute | undefined;
+  const server = createServer(guard.serverOptions, (req, res) => {
+    if (tokenRoute !== undefined && guard.enter()) {
+      const taken = tokenRoute.handle(req, res, (outcome) => {
+        guard.leave();
+        if (outcome === 'to-app') void appListener(req, res);
+      });
+      if (taken) return;
+      guard.leave();
+    }
+    void appListener(req, res);
   });
   guard.attach(server);
   const address = await listen(server, config.port, config.host);
@@ -115,6 +131,7 @@ export async function startServer(
       admin: config.admin,
     });
     const retentionMs = config.auditRetentionDays * 86_400_000;
+    const metrics = createMetrics();
     const audit = {
       recorder: createAuditRecorder({
         store,
@@ -124,14 +141,14 @@ export async function startServer(
       }),
       usage: createTokenUsageCounter({ store, logger, retentionMs }),
     };
-    const app = createApp({
+    const { app, tokenEndpoint, cors } = createAppParts({
       issuer,
       defaultAudience: config.defaultAudience,
       store,
       keyRing,
       hasher,
       logger,
-      metrics: createMetrics(),
+      metrics,
       syncSeconds: config.syncSeconds,
       console: {
         sessionKey: kek.deriveKey('console-session'),
@@ -157,6 +174,15 @@ export async function startServer(
     await maintenance.runOnce();
     const auditMaintenance = startAuditMaintenance({ store, usage: audit.usage, logger });
     handler = (req, env) => app.fetch(req, env);
+    // With CORS configured every request passes the app's CORS middleware.
+    if (!cors) {
+      tokenRoute = createNodeTokenRoute({
+        endpoint: tokenEndpoint,
+        metrics,
+        logger,
+        trustProxyHops: config.limits.trustProxyHops,
+      });
+    }
     logger.info({ url, issuer, data_dir: config.dataDir, store: config.store }, 'gatehouse listening');
 
     const openStore = store;
@@ -187,7 +213,7 @@ export async function startServer(
   }
 }
 
-type NodeServer = ReturnType<typeof createAdaptorServer>;
+type NodeServer = Server;
 
 function listen(server: NodeServer, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
@@ -214,7 +240,7 @@ function listen(server: NodeServer, port: number, host: string): Promise<Address
 function drain(server: NodeServer): Promise<void> {
   if (!server.listening) return Promise.resolve();
   return new Promise((resolve) => {
-    const http = server as import('node:http').Server;
+    const http = server;
     const timer = setTimeout(() => http.closeAllConnections?.(), DRAIN_TIMEOUT_MS);
     timer.unref();
     server.close(() => {

@@ -34,8 +34,7 @@ export function hasForeignCharset(contentType: string): boolean {
 export async function readBodyText(req: HonoRequest, maxBytes: number = MAX_BODY_BYTES): Promise<string> {
   const declared = req.header('content-length');
   if (declared !== undefined && req.header('transfer-encoding') === undefined) {
-    if (!/^\d{1,15}$/.test(declared)) throw new BodyError('malformed', 'Content-Length is not a number');
-    if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
+    assertDeclaredLength(declared, maxBytes);
     return req.text();
   }
   const stream = req.raw.body;
@@ -84,6 +83,15 @@ export async function readJsonBody(
   } catch {
     throw new BodyError('malformed', 'the body is not valid JSON');
   }
+}
+
+/**
+ * Checks a declared `Content-Length` before the body is read.
+ * @throws BodyError `malformed` (not a number) or `too_large` (over `maxBytes`).
+ */
+export function assertDeclaredLength(declared: string, maxBytes: number): void {
+  if (!/^\d{1,15}$/.test(declared)) throw new BodyError('malformed', 'Content-Length is not a number');
+  if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
 }
 
 function tooLarge(maxBytes: number): BodyError {

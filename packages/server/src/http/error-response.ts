@@ -94,17 +94,36 @@ export function toOAuthError(err: unknown): OAuthError {
 }
 
 /**
- * Writes an OAuth error answer.
+ * An answer before it becomes a `Response` or is written to a Node response: the status, the body
+ * and a header set that already holds the security headers (made by `withSecurityHeaders`).
+ */
+export interface PlainAnswer {
+  status: number;
+  body: string;
+  headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * An OAuth error answer as status, body and headers.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
  */
-export function createOAuthErrorResponse(err: OAuthError): Response {
+export function describeOAuthError(err: OAuthError): PlainAnswer {
   let headers = err.challenge === undefined ? ERROR_HEADERS : withChallenge(err.challenge);
   // Rare answers (429, 503): a fresh header set is fine off the hot path.
   if (err.retryAfterSeconds !== undefined) {
     headers = withSecurityHeaders({ ...headers, 'Retry-After': String(err.retryAfterSeconds) });
   }
   const body = JSON.stringify({ error: err.error, error_description: err.message });
-  return createSecuredResponse(body, ERROR_STATUS[err.code], headers);
+  return { status: ERROR_STATUS[err.code], body, headers };
+}
+
+/**
+ * Writes an OAuth error answer.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+export function createOAuthErrorResponse(err: OAuthError): Response {
+  const { status, body, headers } = describeOAuthError(err);
+  return createSecuredResponse(body, status, headers);
 }
 
 /** Turns anything thrown on a Management API route into a `ManagementError`; unknown errors stay undefined (500). */
@@ -160,10 +179,16 @@ export function createOAuthMethodNotAllowedResponse(): Response {
   return createSecuredResponse(body, 405, OAUTH_NOT_ALLOWED_HEADERS);
 }
 
+/** A plain JSON error for routes outside both surfaces (404 on unknown paths, 405, 500), as status, body and headers. */
+export function describePlainError(status: number, message: string): PlainAnswer {
+  const body = JSON.stringify({ statusCode: status, error: REASON[status] ?? 'Error', message });
+  return { status, body, headers: ERROR_HEADERS };
+}
+
 /** A plain JSON error for routes outside both surfaces (404 on unknown paths, 405, 500). */
 export function createPlainErrorResponse(status: number, message: string): Response {
-  const body = JSON.stringify({ statusCode: status, error: REASON[status] ?? 'Error', message });
-  return createSecuredResponse(body, status, ERROR_HEADERS);
+  const { body, headers } = describePlainError(status, message);
+  return createSecuredResponse(body, status, headers);
 }
 
 /** Socket and PostgreSQL codes that mean the store could not be reached (pg class 08: connection exception; 57P0x: shutdown). */

@@ -25,6 +25,13 @@ export interface ServerGuard {
   serverOptions: ServerOptions;
   /** Wraps the app's fetch with the concurrency bound. */
   wrap(fetch: Fetch): Fetch;
+  /**
+   * Counts a request answered outside `wrap` (serve.ts's lean token route) against the same bound;
+   * false when the bound is reached (then `wrap` answers it with the 503).
+   */
+  enter(): boolean;
+  /** Ends a request counted by `enter`. */
+  leave(): void;
   /** The 503 answered before the app is ready. */
   starting(): Response;
   /** Sets the server's timeouts and the HSTS header. */
@@ -88,6 +95,14 @@ export function createServerGuard(opts: {
         }
         return res instanceof Promise ? res.then(release, releaseError) : release(res);
       };
+    },
+    enter() {
+      if (inFlight >= limits.maxConcurrentRequests) return false;
+      inFlight++;
+      return true;
+    },
+    leave() {
+      inFlight--;
     },
     starting: () => unavailable('/', 'the server is starting; retry shortly'),
     attach(server) {

@@ -12,7 +12,13 @@
 import { parseScope } from '@gatehouse/protocol';
 import { AccessDenied, InvalidRequest, InvalidScope, InvalidTarget } from '../http/errors.ts';
 import { type KeyRing, KeyRingError, type Signer } from '../keys/key-ring.ts';
-import type { ClientRecord, ResourceServerRecord, SigningAlg, Store } from '../store/store.ts';
+import type {
+  ClientGrantRecord,
+  ClientRecord,
+  ResourceServerRecord,
+  SigningAlg,
+  Store,
+} from '../store/store.ts';
 import type { JwtSigner } from './jwt-signer.ts';
 import type { TokenParameters } from './token-parameters.ts';
 import type { TokenReads } from './token-read-cache.ts';
@@ -29,6 +35,8 @@ export interface TokenResponse {
 /** An issued token with what the endpoint logs and counts. */
 export interface IssuedToken {
   response: TokenResponse;
+  /** `response` as JSON, the body to send. */
+  body: string;
   audience: string;
 }
 
@@ -106,9 +114,63 @@ export function selectScopes(
   return wanted;
 }
 
+/**
+ * What a token for one client, API and grant holds besides its times and id: the claims around
+ * them as JSON text, the granted scope and the lifetime. Built once per grant record and reused
+ * while the token read cache hands out the same (frozen) client, API and grant records; any write
+ * to the store gives new records, and so a new shape.
+ */
+interface TokenShape {
+  client: ClientRecord;
+  api: ResourceServerRecord;
+  /** `{"iss":…,"sub":…,"aud":…,"iat":` */
+  head: string;
+  /** `,"client_id":…,"azp":…,"scope":…,"gty":"client-credentials"}` */
+  tail: string;
+  scope: string;
+  scopeJson: string;
+  lifetime: number;
+}
+
 /** Creates the issuer. */
 export function createAccessTokenIssuer(opts: AccessTokenIssuerOptions): AccessTokenIssuer {
   const { store, keyRing, jwtSigner, issuer, defaultAudience } = opts;
+  const issuerJson = JSON.stringify(issuer);
+  const shapes = new WeakMap<ClientGrantRecord, TokenShape>();
+
+  // The claims JSON is written by hand, in the order and with the escaping JSON.stringify gives
+  // (every string through JSON.stringify, iat and exp integers), so a token reads as it did.
+  const shapeOf = (
+    client: ClientRecord,
+    api: ResourceServerRecord,
+    grant: ClientGrantRecord,
+    scope: string,
+  ): TokenShape => {
+    const clientJson = JSON.stringify(client.clientId);
+    const scopeJson = JSON.stringify(scope);
+    return {
+      client,
+      api,
+      head: `{"iss":${issuerJson},"sub":${clientJson},"aud":${JSON.stringify(api.identifier)},"iat":`,
+      tail: `,"client_id":${clientJson},"azp":${clientJson},"scope":${scopeJson},"gty":"client-credentials"}`,
+      scope,
+      scopeJson,
+      lifetime: grant.tokenLifetime ?? api.tokenLifetime,
+    };
+  };
+
+  /** The shape for a request that asks for no scope (the usual case): kept per grant record. */
+  const grantedShape = (
+    client: ClientRecord,
+    api: ResourceServerRecord,
+    grant: ClientGrantRecord,
+  ): TokenShape => {
+    const known = shapes.get(grant);
+    if (known !== undefined && known.client === client && known.api === api) return known;
+    const shape = shapeOf(client, api, grant, selectScopes(undefined, grant.scope, api).join(' '));
+    if (Object.isFrozen(grant) && Object.isFrozen(client) && Object.isFrozen(api)) shapes.set(grant, shape);
+    return shape;
+  };
 
   const signerFor = async (alg: SigningAlg): Promise<Signer> => {
     try {
@@ -128,25 +190,19 @@ export function createAccessTokenIssuer(opts: AccessTokenIssuerOptions): AccessT
       if (api === null) throw new InvalidTarget('no API has this identifier');
       const grant = await reads.findClientGrant(client.clientId, api.identifier);
       if (grant === null) throw new AccessDenied('the client is not authorized to access this API');
-      const scope = selectScopes(params.scope, grant.scope, api).join(' ');
-      const lifetime = grant.tokenLifetime ?? api.tokenLifetime;
+      const shape =
+        params.scope === undefined
+          ? grantedShape(client, api, grant)
+          : shapeOf(client, api, grant, selectScopes(params.scope, grant.scope, api).join(' '));
+      const { scope, lifetime } = shape;
       const signer = await signerFor(api.signingAlg);
       const iat = Math.floor(issuedAtMs / 1000);
-      const payload = JSON.stringify({
-        iss: issuer,
-        sub: client.clientId,
-        aud: api.identifier,
-        iat,
-        exp: iat + lifetime,
-        jti: createUlid(issuedAtMs),
-        client_id: client.clientId,
-        azp: client.clientId,
-        scope,
-        gty: 'client-credentials',
-      });
+      const payload = `${shape.head}${iat},"exp":${iat + lifetime},"jti":"${createUlid(issuedAtMs)}"${shape.tail}`;
       const accessToken = await jwtSigner.sign(signer, payload);
       return {
         response: { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime, scope },
+        // As JSON.stringify(response) writes it: a compact JWS needs no escaping.
+        body: `{"access_token":"${accessToken}","token_type":"Bearer","expires_in":${lifetime},"scope":${shape.scopeJson}}`,
         audience: api.identifier,
       };
     },

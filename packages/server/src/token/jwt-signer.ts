@@ -5,11 +5,14 @@
  * (`crypto.sign(alg, data, key, callback)`), by default even with a single core. With several cores
  * the pool's threads put every core to work while the event loop keeps parsing requests (an RS256-2048
  * signature costs about 270 us here). Pinned to one core (`taskset -c 0`, bench/token.bench.ts) it
- * still measured cheaper than signing in line: 399-403 us of process CPU per token request against
- * 444-495 in line, in four interleaved A/B runs on the 2-core dev VM (a bare node:http server that
- * only signs: 326 against 345). In a loop without HTTP both cost the same CPU per signature
- * (265-277 us). On a busy core the pool's threads also win the process a larger share of the core,
- * which adds to its req/s but is no saving: compare CPU per request. `offload: false` signs in line.
+ * still costs less CPU per token request than signing in line: 395 against 438 us for gatehouse's
+ * lean token route, and 332 against 364 us for a bare node:http server that only signs, medians of
+ * five interleaved rounds on the 2-core dev VM (perf: in line, the response's `writev` costs about
+ * three times as much, the kernel's and the event loop's caches being cold after each signature;
+ * on the pool, requests are parsed and answered in runs, and the signatures made in runs). In a loop
+ * without HTTP both cost the same CPU per signature. On a busy core the pool's threads also win the
+ * process a larger share of the core, which adds to its req/s but is no saving: compare CPU per
+ * request. `offload: false` signs in line.
  * @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1
  * @see https://www.rfc-editor.org/rfc/rfc7518#section-3.1
  */
@@ -77,17 +80,17 @@ export function createJwtSigner(typ: string, opts: JwtSignerOptions = {}): JwtSi
     sign(signer, payloadJson) {
       const p = prepared.get(signer) ?? prepare(signer);
       const signingInput = p.headerPrefix + Buffer.from(payloadJson).toString('base64url');
+      // base64url text is ASCII: latin1 copies it byte for byte, without UTF-8 encoding.
+      const data = Buffer.from(signingInput, 'latin1');
       if (!offload) {
         try {
-          return Promise.resolve(
-            `${signingInput}.${sign(p.digest, Buffer.from(signingInput), p.key).toString('base64url')}`,
-          );
+          return Promise.resolve(`${signingInput}.${sign(p.digest, data, p.key).toString('base64url')}`);
         } catch (err) {
           return Promise.reject(err);
         }
       }
       return new Promise((resolve, reject) => {
-        sign(p.digest, Buffer.from(signingInput), p.key, (err, signature) => {
+        sign(p.digest, data, p.key, (err, signature) => {
           if (err) reject(err);
           else resolve(`${signingInput}.${signature.toString('base64url')}`);
         });
