@@ -156,9 +156,16 @@ describe('serverless package', () => {
     expect(methods).toHaveLength(METHODS.length);
   });
 
-  it('bundles the route policy in the authorizer, whose configuration is only the issuer and the audience', async () => {
+  it('bundles the route policy in the authorizer, whose configuration is only the issuer, the audience and maybe its public keys', async () => {
     const env = (fn('ContactsAuthorizer').Environment as { Variables: Json }).Variables;
-    expect(Object.keys(env).sort()).toEqual(['AUTHORIZER_AUDIENCE', 'GATEHOUSE_ISSUER', 'NODE_OPTIONS']);
+    expect(Object.keys(env).sort()).toEqual([
+      'AUTHORIZER_AUDIENCE',
+      'AUTHORIZER_JWKS',
+      'GATEHOUSE_ISSUER',
+      'NODE_OPTIONS',
+    ]);
+    // no JWKS preloaded unless --param authorizerJwks says so
+    expect(env.AUTHORIZER_JWKS).toBe('');
     expect(fn('ContactsAuthorizer').Handler).toBe('handlers/contacts-authorizer.handler');
     expect(env.GATEHOUSE_ISSUER).toEqual({
       // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax

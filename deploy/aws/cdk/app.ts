@@ -2,6 +2,7 @@
  * The CDK app: `npx cdk synth` / `npx cdk deploy` from deploy/aws/cdk (cdk.json runs this file).
  * Context: `-c stage=dev` (default dev), `-c issuer=https://auth.example.com/`,
  * `-c endpointType=PRIVATE -c vpcEndpointIds=vpce-1,vpce-2`, `-c authorizerTtl=0`,
+ * `-c authorizerJwks="$(npx gatehouse-authorizer jwks --issuer <issuer>)"` (keys preloaded into the authorizer),
  * `-c kmsKeyArn=arn:aws:kms:... -c wrappedKek=<base64>` (the key-encryption key protected by KMS),
  * `-c kmsSigningKeys=<arn>[,<arn>] [-c kmsPublishedKeys=<arn>,...]` (sign with KMS asymmetric keys),
  * `-c serverVpc=isolated` (the server in a new VPC of isolated subnets, with DynamoDB and KMS endpoints).
@@ -24,6 +25,7 @@ new GatehouseStack(app, `gatehouse-${stage}`, {
   issuer: context('issuer'),
   contactsAudience: context('contactsAudience'),
   authorizerTtlSeconds: Number(context('authorizerTtl') ?? 0),
+  authorizerJwks: context('authorizerJwks'),
   endpointType,
   vpcEndpointIds: context('vpcEndpointIds')?.split(','),
   kms: kmsOption(context('kmsKeyArn'), context('wrappedKek')),

@@ -193,6 +193,25 @@ describe('the CDK app', () => {
   });
 });
 
+describe('an authorizer with its keys preloaded', () => {
+  it('gets the JWKS in AUTHORIZER_JWKS, beside the issuer and the audience', () => {
+    const jwks = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', kid: 'k1', x: 'x', y: 'y' }] });
+    const t = Template.fromStack(
+      new GatehouseStack(new App(), 'gatehouse-preloaded', {
+        stage: 'test',
+        bundle: false,
+        authorizerJwks: jwks,
+      }),
+    );
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('TOKEN authorizer'),
+      Environment: {
+        Variables: Match.objectLike({ AUTHORIZER_JWKS: jwks, AUTHORIZER_AUDIENCE: Match.anyValue() }),
+      },
+    });
+  });
+});
+
 describe('a private contacts API', () => {
   const synth = (props: { vpcEndpointIds?: string[] }) => {
     const app = new App();

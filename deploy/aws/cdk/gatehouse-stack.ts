@@ -42,6 +42,12 @@ export interface GatehouseStackProps extends StackProps {
   readonly contactsAudience?: string;
   /** API Gateway's authorizer cache per token, in seconds (default 0: ask on every request). */
   readonly authorizerTtlSeconds?: number;
+  /**
+   * The issuer's JWKS (JSON, `{"keys": [...]}`) preloaded into the authorizer (`AUTHORIZER_JWKS`), so
+   * a cold start verifies with no fetch; the JWKS is still refreshed after the first answer. Known
+   * only once the server runs: after a first deploy, `npx gatehouse-authorizer jwks --issuer <issuer>`.
+   */
+  readonly authorizerJwks?: string;
   /** `PRIVATE`: the contacts REST API answers only through these VPC interface endpoints. */
   readonly endpointType?: 'REGIONAL' | 'PRIVATE';
   readonly vpcEndpointIds?: readonly string[];
@@ -259,7 +265,11 @@ export class GatehouseStack extends Stack {
 
     const authorizerFn = fn('ContactsAuthorizer', 'contacts-authorizer', {
       description: 'gatehouse TOKEN authorizer of the contacts API (issuer and audience only; public keys)',
-      environment: { GATEHOUSE_ISSUER: issuer, AUTHORIZER_AUDIENCE: contactsAudience },
+      environment: {
+        GATEHOUSE_ISSUER: issuer,
+        AUTHORIZER_AUDIENCE: contactsAudience,
+        ...(props.authorizerJwks ? { AUTHORIZER_JWKS: props.authorizerJwks } : {}),
+      },
     });
     const authorizer = new apigateway.TokenAuthorizer(this, 'ContactsAuthorizerToken', {
       handler: authorizerFn,

@@ -50,13 +50,30 @@ export function issuerOf(env: Env): string {
   return issuer;
 }
 
-/** The contacts authorizer's settings: the issuer and the audience, nothing secret. */
+/** The contacts authorizer's settings: the issuer, the audience and maybe its public keys, nothing secret. */
 export interface AuthorizerLambdaConfig {
   readonly issuer: string;
   readonly audience: string;
+  /** `AUTHORIZER_JWKS`: the issuer's JWKS fetched at deploy time, used at once (no fetch at cold start). */
+  readonly jwks?: { readonly keys: readonly unknown[] } | undefined;
 }
 
-/** Reads `GATEHOUSE_ISSUER` and `AUTHORIZER_AUDIENCE`, both required. */
+/**
+ * Reads `GATEHOUSE_ISSUER` and `AUTHORIZER_AUDIENCE`, both required, and `AUTHORIZER_JWKS`
+ * (optional): the JWKS JSON the issuer publishes, `{"keys": [...]}`, whose keys the verifier then
+ * checks one by one at start.
+ */
 export function readAuthorizerConfig(env: Env): AuthorizerLambdaConfig {
-  return { issuer: issuerOf(env), audience: required(env, 'AUTHORIZER_AUDIENCE') };
+  const config = { issuer: issuerOf(env), audience: required(env, 'AUTHORIZER_AUDIENCE') };
+  const text = read(env, 'AUTHORIZER_JWKS');
+  if (text === undefined) return config;
+  let keys: unknown;
+  try {
+    keys = (JSON.parse(text) as { keys?: unknown } | null)?.keys;
+  } catch {
+    // the parser's message would quote the text
+  }
+  if (!Array.isArray(keys) || keys.length === 0)
+    fail('AUTHORIZER_JWKS', 'must be a JWKS, {"keys": [...]}, as the issuer publishes it');
+  return { ...config, jwks: { keys } };
 }

@@ -1,12 +1,14 @@
 /**
- * `gatehouse-authorizer`: the authorizer's command line. One command today, `forward-auth`, the
- * HTTP endpoint nginx (`auth_request`), Traefik (ForwardAuth) and Envoy (`ext_authz`) ask.
+ * `gatehouse-authorizer`: the authorizer's command line. `forward-auth`, the HTTP endpoint nginx
+ * (`auth_request`), Traefik (ForwardAuth) and Envoy (`ext_authz`) ask; `jwks`, the issuer's JWKS
+ * printed for a Lambda authorizer to preload (`AUTHORIZER_JWKS`).
  */
 import { parseArgs } from 'node:util';
 import { RoutePolicyError } from '@gatehouse/protocol';
 import { createAuthorizer } from '../authorizer/create-authorizer.ts';
 import { ConfigurationError } from '../errors/errors.ts';
 import { createForwardAuthServer } from '../forward-auth/create-forward-auth-server.ts';
+import { fetchPreloadJwks } from '../jwks/preload-jwks.ts';
 import { createJsonLogger } from '../logging/logger.ts';
 import { loadRoutePolicyFile } from '../policy/load-policy-file.ts';
 import '../verifier/profiles/index.ts';
@@ -37,7 +39,29 @@ Options (environment fallback in brackets):
   --client-id-claim <name>  generic: claim naming the client [AUTHORIZER_CLIENT_ID_CLAIM, client_id]
   --jwks-uri <url>          skip discovery [AUTHORIZER_JWKS_URI]
   --envoy-prefix <path>     Envoy path_prefix [AUTHORIZER_ENVOY_PREFIX, default /envoy]
+
+Usage: gatehouse-authorizer jwks [--issuer <url>] [--jwks-uri <url>]
+
+Prints the issuer's JWKS for AUTHORIZER_JWKS of the Lambda authorizer (keys preloaded at
+deploy time: no fetch at cold start): only the keys it verifies with, only the members it
+reads. Keys left out are named on stderr. [GATEHOUSE_ISSUER, AUTHORIZER_JWKS_URI]
 `;
+
+async function printJwks(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { issuer: { type: 'string' }, 'jwks-uri': { type: 'string' } },
+    strict: true,
+  });
+  const issuer = values.issuer ?? process.env.GATEHOUSE_ISSUER ?? 'http://localhost:4000/';
+  const jwksUri = values['jwks-uri'] ?? process.env.AUTHORIZER_JWKS_URI;
+  if (!/^https?:\/\/[^\s/]/.test(issuer) || (jwksUri !== undefined && !/^https?:\/\/[^\s/]/.test(jwksUri)))
+    throw new ConfigError('--issuer and --jwks-uri must be http(s) URLs');
+  const { jwks, skipped } = await fetchPreloadJwks({ issuer, jwksUri });
+  for (const { kid, reason } of skipped)
+    process.stderr.write(`gatehouse-authorizer: key ${JSON.stringify(kid ?? null)} left out (${reason})\n`);
+  process.stdout.write(`${JSON.stringify(jwks)}\n`);
+}
 
 async function forwardAuth(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -108,6 +132,7 @@ async function forwardAuth(args: string[]): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'forward-auth') return forwardAuth(rest);
+  if (command === 'jwks') return printJwks(rest);
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE);
     return;

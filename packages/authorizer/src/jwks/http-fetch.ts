@@ -1,5 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-
 /** The part of a WHATWG `Response` the JWKS cache reads; `globalThis.fetch` satisfies it. */
 export interface FetchResponse {
   readonly status: number;
@@ -13,65 +11,43 @@ export type FetchLike = (
   init: {
     headers: Record<string, string>;
     signal: AbortSignal;
-    /** Largest body read, in bytes (the built-in client's default: {@link MAX_DOCUMENT_BYTES}). */
+    /** Largest body read, in bytes (the built-in client's default: 512 KiB). */
     maxBytes?: number | undefined;
   },
 ) => Promise<FetchResponse>;
 
-/** Largest discovery or JWKS document read, in bytes, unless a request says otherwise. */
-export const MAX_DOCUMENT_BYTES = 512 * 1024;
+/** Whether `value` is an absolute http(s) URL. */
+export function isHttpUrl(value: unknown): value is string {
+  return typeof value === 'string' && /^https?:\/\/[^\s/]/.test(value);
+}
+
+/** The built-in fetch, which also says whether any of its requests is under way. */
+export type HttpFetch = FetchLike & {
+  /** Settles once no request made through this fetch is under way; undefined when none is now. */
+  pending(): Promise<void> | undefined;
+};
 
 /**
- * A small GET-only fetch on `node:http` / `node:https`, loaded on first use. It starts faster in a
- * fresh process than `globalThis.fetch` (whose HTTP client loads on first call), which matters for a
- * Lambda cold start (see bench/lambda-cold-start.bench.ts).
+ * A small GET-only fetch on `node:http` / `node:https` (`httpGet` in `jwks-fetch.ts`), whose code is
+ * imported on first use. It starts faster in a fresh process than `globalThis.fetch` (whose HTTP
+ * client loads on first call), which matters for a Lambda cold start (see
+ * bench/lambda-cold-start.bench.ts); `process.getBuiltinModule` also skips the ESM facade an
+ * `import()` of `node:https` would build. `pending()` lets a background refresh wait for the
+ * requests an answer waits for (a cold start's revocation feed), and then reuse their connection.
  */
-export function createHttpFetch(): FetchLike {
-  return async (url, init) => {
-    const client = url.startsWith('https:') ? await import('node:https') : await import('node:http');
-    const limit = init.maxBytes ?? MAX_DOCUMENT_BYTES;
-    const once = () =>
-      new Promise<FetchResponse>((resolve, reject) => {
-        const request = client.get(
-          url,
-          { headers: init.headers, signal: init.signal },
-          (res: IncomingMessage) => {
-            const chunks: Buffer[] = [];
-            let size = 0;
-            res.on('data', (chunk: Buffer) => {
-              size += chunk.length;
-              if (size > limit) {
-                res.destroy();
-                reject(new Error('response too large'));
-                return;
-              }
-              chunks.push(chunk);
-            });
-            res.on('error', reject);
-            res.on('end', () => {
-              const body = Buffer.concat(chunks).toString('utf8');
-              resolve({
-                status: res.statusCode ?? 0,
-                headers: {
-                  get(name) {
-                    const value = res.headers[name.toLowerCase()];
-                    return value === undefined ? null : String(value);
-                  },
-                },
-                text: () => Promise.resolve(body),
-              });
-            });
-          },
-        );
-        request.on('error', reject);
+export function createHttpFetch(): HttpFetch {
+  let active = 0;
+  let settled: Promise<void> | undefined;
+  let settle = () => {};
+  const fetch: FetchLike = (url, init) => {
+    if (active++ === 0) settled = new Promise<void>((resolve) => (settle = resolve));
+    return import('./jwks-fetch.ts')
+      .then((m) => m.httpGet(url, init))
+      .finally(() => {
+        if (--active > 0) return;
+        settled = undefined;
+        settle();
       });
-    try {
-      return await once();
-    } catch (error) {
-      // a kept-alive socket the server closed meanwhile: one immediate retry on a fresh connection
-      const code = (error as NodeJS.ErrnoException).code;
-      if (init.signal.aborted || (code !== 'ECONNRESET' && code !== 'EPIPE')) throw error;
-      return once();
-    }
   };
+  return Object.assign(fetch, { pending: () => settled });
 }

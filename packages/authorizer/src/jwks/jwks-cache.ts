@@ -1,8 +1,9 @@
 import { ConfigurationError, KeyNotFound, KeysUnavailable } from '../errors/errors.ts';
 import { parseStrictJsonObject } from '../jose/strict-json.ts';
 import { type AuthorizerLogger, silentLogger } from '../logging/logger.ts';
-import { createHttpFetch, type FetchLike } from './http-fetch.ts';
+import { createHttpFetch, type FetchLike, type HttpFetch, isHttpUrl } from './http-fetch.ts';
 import { importJwk, type VerificationKey } from './import-jwk.ts';
+import type { JwksSource } from './jwks-fetch.ts';
 
 /** Options of {@link createJwksCache}. Durations are in seconds. */
 export interface JwksCacheOptions {
@@ -28,6 +29,14 @@ export interface JwksCacheOptions {
    * do not run between invocations) refreshes on use instead, serving the known keys meanwhile.
    */
   readonly backgroundRefresh?: boolean | undefined;
+  /**
+   * The `keys` of the issuer's JWKS known ahead (fetched at deploy time: `AUTHORIZER_JWKS` of the
+   * Lambda bundle): used at once, with no fetch. They count as stale from the start, so the JWKS is
+   * fetched right after their first use (never making it wait) and refreshed as usual from then on;
+   * an unknown `kid` refetches as usual, and a key the issuer no longer publishes is gone after that
+   * fetch. Checked strictly: a key that cannot be used throws a `ConfigurationError` at creation.
+   */
+  readonly keys?: readonly unknown[] | undefined;
   readonly logger?: AuthorizerLogger | undefined;
   /** Clock in milliseconds (tests). */
   readonly now?: (() => number) | undefined;
@@ -64,10 +73,6 @@ function ms(seconds: number | undefined, fallback: number): number {
   return value * 1000;
 }
 
-function isHttpUrl(value: unknown): value is string {
-  return typeof value === 'string' && /^https?:\/\/[^\s/]/.test(value);
-}
-
 /**
  * Creates the JWKS cache: discovery (RFC 8414 / OpenID Connect Discovery) unless `jwksUri` is given,
  * `Cache-Control: max-age` honoured, background refresh, stale-if-error, and a penalty
@@ -98,7 +103,6 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   const noop = () => {};
 
   let keys: Map<string, VerificationKey> | null = null;
-  let jwksUri = fixedJwksUri;
   let freshUntil = 0;
   let usableUntil = 0;
   let lastAttempt = Number.NEGATIVE_INFINITY;
@@ -107,45 +111,53 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   let inflight: Promise<void> | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
+  let deferred = false;
 
-  async function getJson(url: string, what: string) {
-    const res = await fetchFn(url, {
-      headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const doc = res.status === 200 ? parseStrictJsonObject(await res.text()) : null;
-    if (doc === null)
-      throw new Error(`${what}: HTTP ${res.status}${res.status === 200 ? ', not a JSON object' : ''}`);
-    return { res, doc };
-  }
-
-  // the discovery document, fetched once (again only after a failure) and shared with the feeds
-  let discovery: Promise<Record<string, unknown>> | undefined;
-  function discover(): Promise<Record<string, unknown>> {
-    const base = issuer as string; // checked at creation: no jwksUri means an issuer
-    discovery ??= getJson(
-      `${base}${base.endsWith('/') ? '' : '/'}.well-known/openid-configuration`,
-      'discovery',
-    )
-      .then(({ doc }) => {
-        if (doc.issuer !== base) throw new Error('discovery: issuer mismatch');
-        if (!isHttpUrl(doc.jwks_uri)) throw new Error('discovery: bad jwks_uri');
-        return doc;
-      })
-      .catch((error: unknown) => {
-        discovery = undefined;
+  // discovery and the JWKS over HTTP: code imported on the first fetch (jwks-fetch.ts)
+  let source: Promise<JwksSource> | undefined;
+  function getSource(): Promise<JwksSource> {
+    source ??= import('./jwks-fetch.ts').then(
+      (module) =>
+        module.createJwksSource({
+          issuer,
+          jwksUri: fixedJwksUri,
+          fetch: fetchFn,
+          timeoutMs,
+          parseJson: parseStrictJsonObject,
+          isHttpUrl,
+        }),
+      (error: unknown) => {
+        source = undefined;
         throw error;
-      });
-    return discovery;
+      },
+    );
+    return source;
   }
 
-  function importKeys(list: unknown): Map<string, VerificationKey> {
+  /**
+   * Runs a background refresh once the request that found the keys stale is answered, best effort:
+   * two turns of the event loop on (a timer, then an immediate), each also waiting for the requests
+   * the built-in fetch has under way (a cold start's revocation feed, which the answer waits for
+   * and whose kept-alive connection the refresh then reuses; another fetch is not waited for).
+   */
+  function whenQuiet(task: () => void): void {
+    const afterRequests = (then: () => void) => {
+      const pending = (fetchFn as Partial<HttpFetch>).pending?.();
+      if (pending === undefined) then();
+      else pending.then(() => whenQuiet(task));
+    };
+    setTimeout(() => afterRequests(() => setImmediate(() => afterRequests(task)).unref()), 0).unref();
+  }
+
+  /** Imports the keys of a JWKS; a fetched one skips (and logs) unusable keys, a preloaded one (`strict`) throws. */
+  function importKeys(list: unknown, strict?: boolean): Map<string, VerificationKey> {
     if (!Array.isArray(list)) throw new Error('JWKS: no keys');
     const next = new Map<string, VerificationKey>();
-    for (const jwk of list.slice(0, MAX_KEYS)) {
+    for (const [i, jwk] of list.slice(0, MAX_KEYS).entries()) {
       let imported = typeof jwk === 'object' && jwk !== null ? importJwk(jwk) : 'not an object';
       if (typeof imported !== 'string' && next.has(imported.kid)) imported = 'repeated kid';
       if (typeof imported === 'string') {
+        if (strict) throw new ConfigurationError(`jwks.keys[${i}] refused: ${imported}`);
         logger.warn({ code: 'ERR_JWKS_KEY_SKIPPED', kid: jwk?.kid }, `JWKS key skipped (${imported})`);
         continue;
       }
@@ -156,30 +168,17 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   }
 
   async function load(): Promise<void> {
-    const discovered = jwksUri === undefined;
     try {
-      jwksUri ??= (await discover()).jwks_uri as string;
-      const { res, doc } = await getJson(jwksUri, 'JWKS');
-      keys = importKeys(doc.keys);
+      const fetched = await (await getSource()).fetchJwks();
+      keys = importKeys(fetched.keys);
       if (keys.size === 0) logger.warn({ code: 'ERR_JWKS_EMPTY' }, 'JWKS holds no usable key');
-      const cacheControl = res.headers.get('cache-control') ?? '';
-      const maxAge = /(?:^|[,\s])max-age=(\d+)/i.exec(cacheControl);
-      const ttl = /no-cache|no-store/i.test(cacheControl)
-        ? 0
-        : maxAge
-          ? Number(maxAge[1]) * 1000
-          : defaultMaxAge;
-      freshUntil = now() + Math.min(Math.max(ttl, minRefresh), maxRefresh);
+      freshUntil = now() + Math.min(Math.max(fetched.maxAgeMs ?? defaultMaxAge, minRefresh), maxRefresh);
       usableUntil = freshUntil + staleIfError;
       if (failures > 0) logger.info({ failures }, 'JWKS reachable again');
       failures = 0;
       lastError = undefined;
     } catch (error) {
       lastError = error instanceof Error ? error.message : 'unknown error';
-      if (discovered) {
-        jwksUri = fixedJwksUri;
-        discovery = undefined;
-      }
       // once per outage, not on every retry
       if (failures++ === 0) {
         logger.warn({ code: 'ERR_JWKS_REFRESH_FAILED', reason: lastError }, 'JWKS refresh failed');
@@ -213,10 +212,27 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     const t = now();
     if (t >= freshUntil) {
       if (t >= usableUntil) return undefined;
-      // stale but usable: refresh without making this request wait (at most once per cooldown)
-      if (inflight === null && t - lastAttempt >= cooldown) fetchNow().catch(noop);
+      // stale but usable: refresh without making this request wait (at most once per cooldown),
+      // and not even beside it (whenQuiet)
+      if (inflight === null && !deferred && t - lastAttempt >= cooldown) {
+        const since = lastAttempt;
+        deferred = true;
+        whenQuiet(() => {
+          deferred = false;
+          if (inflight === null && lastAttempt === since && !closed) fetchNow().catch(noop);
+        });
+      }
     }
     return keys.get(kid);
+  }
+
+  if (options.keys !== undefined) {
+    if (!(options.keys.length > 0 && options.keys.length <= MAX_KEYS))
+      throw new ConfigurationError(`jwks.keys must hold 1 to ${MAX_KEYS} keys`);
+    keys = importKeys(options.keys, true);
+    // stale at once (freshUntil 0): the first use fetches the JWKS right after it (getKey); usable
+    // for staleIfError while the issuer cannot be reached
+    usableUntil = now() + staleIfError;
   }
 
   return {
@@ -240,7 +256,12 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     usable: () => usable() && keys?.size !== 0,
 
     metadata: () =>
-      fixedJwksUri === undefined ? discover().catch(() => undefined) : Promise.resolve(undefined),
+      fixedJwksUri === undefined
+        ? getSource().then(
+            (s) => s.metadata(),
+            () => undefined,
+          )
+        : Promise.resolve(undefined),
 
     close() {
       closed = true;

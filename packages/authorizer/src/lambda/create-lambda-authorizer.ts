@@ -15,7 +15,7 @@ import {
 } from '../authorizer/create-authorizer.ts';
 import { silentLogger } from '../logging/logger.ts';
 import type { VerifierOptions } from '../verifier/create-verifier.ts';
-import type { IamStatement, TokenPolicy } from './iam-policy.ts';
+import { buildTokenPolicy, type IamStatement, statement, type TokenPolicy } from './iam-policy.ts';
 import { type MethodArn, parseMethodArn } from './method-arn.ts';
 
 /** Events the Lambda authorizer answers: REST API TOKEN and REQUEST, HTTP API payload 2.0. */
@@ -49,7 +49,6 @@ export type LambdaAuthorizer = ((event: LambdaAuthorizerEvent) => Promise<Lambda
 };
 
 const TOKEN_POLICY_MEMO = 256;
-type IamModule = typeof import('./iam-policy.ts');
 /** Thrown (API Gateway answers 500, failing closed) when keys, the deny-list or the policy are not available. */
 const UNAVAILABLE = 'Authorizer unavailable';
 
@@ -94,15 +93,8 @@ export function createLambdaAuthorizer(options: LambdaAuthorizerOptions): Lambda
   const logger = ('logger' in options ? options.logger : undefined) ?? silentLogger;
   let memoFor: CompiledRoutePolicy | undefined;
   const memo = new Map<string, TokenPolicy>();
-  // the IAM answer builder is loaded now, while the first keys are fetched (a chunk of its own in the bundle)
-  const iam = import('./iam-policy.ts');
-  iam.catch(() => {});
 
-  function tokenPolicy(
-    { buildTokenPolicy }: IamModule,
-    scopes: readonly string[],
-    base: string,
-  ): TokenPolicy {
+  function tokenPolicy(scopes: readonly string[], base: string): TokenPolicy {
     const policy = authorizer.policy();
     if (policy === undefined) throw new Error(UNAVAILABLE);
     if (memoFor !== policy) {
@@ -119,20 +111,15 @@ export function createLambdaAuthorizer(options: LambdaAuthorizerOptions): Lambda
     return found;
   }
 
-  function iamAnswer(
-    module: IamModule,
-    result: AuthorizeResult,
-    arn: MethodArn,
-    rawArn: string,
-  ): APIGatewayAuthorizerResult {
+  function iamAnswer(result: AuthorizeResult, arn: MethodArn, rawArn: string): APIGatewayAuthorizerResult {
     // a refused request with a valid token still gets the token's whole policy, so the cache stays right
     const auth = result.auth;
     if (auth === undefined) throw new Error('Unauthorized');
     const context = contextOf(auth);
-    const policy = tokenPolicy(module, auth.scopes, arn.base);
+    const policy = tokenPolicy(auth.scopes, arn.base);
     // this request's own ARN is stated too, so the answer holds for it even where the route policy
     // reads the path differently from IAM (case, encoding, a path it refuses to judge)
-    const own = module.statement(result.ok ? 'Allow' : 'Deny', [rawArn]);
+    const own = statement(result.ok ? 'Allow' : 'Deny', [rawArn]);
     let statements: IamStatement[];
     if (policy.exact) {
       statements = result.ok ? [...policy.statements, own] : [own, ...policy.statements];
@@ -164,7 +151,7 @@ export function createLambdaAuthorizer(options: LambdaAuthorizerOptions): Lambda
         ? { isAuthorized: true, context: contextOf(result.auth) }
         : { isAuthorized: false, context: {} };
     }
-    return iamAnswer(await iam, result, arn, rawArn);
+    return iamAnswer(result, arn, rawArn);
   };
   return Object.assign(handler, { authorizer });
 }

@@ -1,13 +1,16 @@
 /**
  * The Lambda entry point the bundle is built from (`scripts/bundle-lambda.mjs`): handler
  * `index.handler`, configured from the environment (see `config.ts`). Keys, the deny-list and a
- * remote policy are fetched during init, so the first invocation usually finds them ready.
+ * remote policy are fetched during init, so the first invocation usually finds them ready; with
+ * the JWKS preloaded (`AUTHORIZER_JWKS`) nothing is fetched during init: the keys serve at once,
+ * the JWKS is refreshed after the first answer, and a deny-list or remote policy is fetched on the
+ * first invocation, which waits for it.
  */
 import { registerIssuerProfiles } from '../verifier/issuer-profile.ts';
 import { readLambdaConfig } from './config.ts';
 import { createLambdaAuthorizer } from './create-lambda-authorizer.ts';
 
-const { profileEnv, ...config } = readLambdaConfig();
+const { profileEnv, jwks, ...config } = readLambdaConfig();
 
 /** One JSON line per event on stdout, which Lambda sends to CloudWatch Logs. */
 function log(fields: Record<string, unknown>, message: string): void {
@@ -28,7 +31,8 @@ const profile =
 export const handler = createLambdaAuthorizer({
   ...config,
   ...profile,
+  jwks,
   logger: { info: log, warn: log },
 });
 
-handler.authorizer.refresh().catch(() => {});
+if (jwks === undefined) handler.authorizer.refresh().catch(() => {});

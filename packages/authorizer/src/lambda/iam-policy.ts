@@ -15,7 +15,7 @@
  * may be admitted by a `{id}` -> `*` pattern; the back-end then sees a path it has no route for).
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
  */
-import type { RouteRule } from '@gatehouse/protocol';
+import { hasAllScopes, type RouteRule } from '@gatehouse/protocol';
 
 /** One statement of an execute-api policy document. */
 export interface IamStatement {
@@ -139,14 +139,7 @@ export function buildTokenPolicy(
   scopes: readonly string[],
   base: string,
 ): TokenPolicy {
-  // a route needs all its scopes (protocol's hasAllScopes, not imported: this module is a lazily
-  // loaded chunk of the Lambda bundle and shares no code with the rest)
-  const shapes = routes.map((rule) =>
-    routeShape(
-      rule,
-      rule.scopes.every((s) => scopes.includes(s)),
-    ),
-  );
+  const shapes = routes.map((rule) => routeShape(rule, hasAllScopes(scopes, rule.scopes)));
   const allowed = shapes.filter((s) => s.allowed);
   const denied = shapes.filter(
     (d) =>

@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../errors/errors.ts';
+import { createTestKey, startTestIssuer, type TestIssuer } from '../testing/test-issuer.ts';
+import { createVerifier } from '../verifier/create-verifier.ts';
+import { createJwksCache } from './jwks-cache.ts';
+
+/** Waits (in real time, briefly) until `condition` holds; the background refresh runs on a timer. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(condition()).toBe(true);
+}
+
+describe('a preloaded JWKS (jwks.keys)', () => {
+  let idp: TestIssuer;
+
+  beforeAll(async () => {
+    idp = await startTestIssuer();
+  });
+
+  afterAll(async () => {
+    await idp.close();
+  });
+
+  it('verifies at once with no issuer reachable', async () => {
+    const gone = await startTestIssuer();
+    const token = await gone.mint();
+    await gone.close();
+    const verifier = createVerifier({
+      issuer: gone.issuer,
+      audience: gone.audience,
+      revocationFeed: false,
+      backgroundRefresh: false,
+      jwks: { keys: Object.values(gone.keys).map((k) => k.jwk) },
+    });
+    try {
+      // synchronously: no key has to be fetched
+      expect(verifier.verifyNow(token)?.clientId).toBe('svc-a');
+      expect(verifier.usable()).toBe(true);
+    } finally {
+      verifier.close();
+    }
+  });
+
+  it('fetches the JWKS only after the first answer, without making it wait', async () => {
+    const before = idp.hits.jwks;
+    const verifier = createVerifier({
+      issuer: idp.issuer,
+      audience: idp.audience,
+      revocationFeed: false,
+      backgroundRefresh: false,
+      jwks: { keys: [idp.keys.RS256.jwk] },
+    });
+    try {
+      expect(verifier.verifyNow(await idp.mint())?.clientId).toBe('svc-a');
+      expect(idp.hits.jwks).toBe(before);
+      await until(() => idp.hits.jwks === before + 1);
+    } finally {
+      verifier.close();
+    }
+  });
+
+  it('refetches the JWKS for an unknown kid', async () => {
+    const before = idp.hits.jwks;
+    const verifier = createVerifier({
+      issuer: idp.issuer,
+      audience: idp.audience,
+      revocationFeed: false,
+      backgroundRefresh: false,
+      jwks: { keys: [idp.keys.ES256.jwk] },
+    });
+    try {
+      const token = await idp.mint({}, { alg: 'RS256' });
+      expect(verifier.verifyNow(token)).toBeUndefined();
+      expect((await verifier.verify(token)).clientId).toBe('svc-a');
+      expect(idp.hits.jwks).toBe(before + 1);
+    } finally {
+      verifier.close();
+    }
+  });
+
+  it('drops a key the issuer no longer publishes at the next refresh, cached tokens included', async () => {
+    const rotating = await startTestIssuer();
+    rotating.setJwks([rotating.keys.ES256.jwk]);
+    const verifier = createVerifier({
+      issuer: rotating.issuer,
+      audience: rotating.audience,
+      revocationFeed: false,
+      backgroundRefresh: false,
+      jwks: { keys: [rotating.keys.RS256.jwk, rotating.keys.ES256.jwk] },
+    });
+    try {
+      const token = await rotating.mint({}, { alg: 'RS256' });
+      expect((await verifier.verify(token)).clientId).toBe('svc-a');
+      // the refresh the first use started, in the background
+      await until(() => rotating.hits.jwks === 1);
+      await verifier.refresh();
+      await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+      await expect(verifier.verify(await rotating.mint({}, { alg: 'ES256' }))).resolves.toMatchObject({
+        clientId: 'svc-a',
+      });
+    } finally {
+      verifier.close();
+      await rotating.close();
+    }
+  });
+
+  it('keeps the preloaded keys while the issuer is unreachable', async () => {
+    const down = await startTestIssuer();
+    down.setAvailable(false);
+    const verifier = createVerifier({
+      issuer: down.issuer,
+      audience: down.audience,
+      revocationFeed: false,
+      backgroundRefresh: false,
+      jwks: { keys: [down.keys.RS256.jwk] },
+    });
+    try {
+      const token = await down.mint();
+      expect((await verifier.verify(token)).clientId).toBe('svc-a');
+      await expect(verifier.refresh()).rejects.toThrow(/HTTP 503/);
+      expect(verifier.verifyNow(token)?.clientId).toBe('svc-a');
+    } finally {
+      verifier.close();
+      await down.close();
+    }
+  });
+
+  const rsa = createTestKey('RS256').jwk;
+  it.each<[string, () => unknown[], RegExp]>([
+    ['no key', () => [], /jwks.keys must hold 1 to 100 keys/],
+    ['a private key', () => [{ ...rsa, d: 'private' }], /jwks.keys\[0\] refused: private key material/],
+    [
+      'a symmetric key',
+      () => [{ kty: 'oct', kid: 'h', k: 'c2VjcmV0' }],
+      /jwks.keys\[0\] refused: private key material/,
+    ],
+    [
+      'a key type it does not verify',
+      () => [{ kty: 'OKP', crv: 'X25519', kid: 'x', x: 'AAAA' }],
+      /jwks.keys\[0\] refused: crv/,
+    ],
+    [
+      'an RSA key under 2048 bits',
+      () => [{ kty: 'RSA', kid: 's', n: Buffer.alloc(128, 0xff).toString('base64url'), e: 'AQAB' }],
+      /jwks.keys\[0\] refused: RSA key too short/,
+    ],
+    ['a key without kid', () => [{ ...rsa, kid: undefined }], /jwks.keys\[0\] refused: kid/],
+    [
+      'a repeated kid',
+      () => [rsa, { ...createTestKey('ES256').jwk, kid: rsa.kid }],
+      /jwks.keys\[1\] refused: repeated kid/,
+    ],
+    ['a key that is not an object', () => ['key'], /jwks.keys\[0\] refused: not an object/],
+  ])('refuses at creation a preloaded JWKS with %s', (_name, keys, message) => {
+    expect(() => createJwksCache({ issuer: 'https://id.example/', keys: keys() })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => createJwksCache({ issuer: 'https://id.example/', keys: keys() })).toThrow(message);
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * The network half of the JWKS cache: the discovery document, the JWKS and its freshness, and the
+ * built-in GET client (also the feeds' default fetch). Imported on the first fetch, so in the
+ * Lambda bundle it is a chunk of its own, which a cold start with the JWKS preloaded
+ * (`AUTHORIZER_JWKS`) neither reads nor compiles before its first answer.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { FetchLike, FetchResponse } from './http-fetch.ts';
+
+/** Largest discovery or JWKS document read, in bytes, unless a request says otherwise. */
+export const MAX_DOCUMENT_BYTES = 512 * 1024;
+
+/**
+ * Where and how the JWKS is fetched, as the cache checked it, with the two functions of the core
+ * it needs: handed in, so this chunk shares no code with the core (a shared chunk would be one
+ * more file for every cold start to read).
+ */
+export interface JwksSourceOptions {
+  readonly issuer: string | null;
+  readonly jwksUri: string | undefined;
+  readonly fetch: FetchLike;
+  readonly timeoutMs: number;
+  /** `parseStrictJsonObject`. */
+  readonly parseJson: (text: string) => Record<string, unknown> | null;
+  /** `isHttpUrl`. */
+  readonly isHttpUrl: (value: unknown) => value is string;
+}
+
+/** One fetched JWKS: its `keys` member, unchecked, and how long its answer says it is fresh. */
+export interface FetchedJwks {
+  readonly keys: unknown;
+  /** From `Cache-Control`: `max-age` in milliseconds, 0 for `no-cache`/`no-store`, undefined without. */
+  readonly maxAgeMs: number | undefined;
+}
+
+/** The issuer's JWKS over HTTP, found through discovery unless its URL is given. */
+export interface JwksSource {
+  fetchJwks(): Promise<FetchedJwks>;
+  /** The discovery document (fetched once, again only after a failure); undefined when it cannot be had. */
+  metadata(): Promise<Record<string, unknown> | undefined>;
+}
+
+/**
+ * Creates the JWKS source: discovery (RFC 8414 / OpenID Connect Discovery, whose `issuer` must be
+ * the one configured) unless `jwksUri` is given, and `Cache-Control: max-age` read from the answer.
+ * @see https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata
+ */
+export function createJwksSource(options: JwksSourceOptions): JwksSource {
+  const { issuer, fetch, timeoutMs, parseJson, isHttpUrl } = options;
+  let jwksUri = options.jwksUri;
+
+  async function getJson(url: string, what: string) {
+    const res = await fetch(url, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const doc = res.status === 200 ? parseJson(await res.text()) : null;
+    if (doc === null)
+      throw new Error(`${what}: HTTP ${res.status}${res.status === 200 ? ', not a JSON object' : ''}`);
+    return { res, doc };
+  }
+
+  // the discovery document, fetched once (again only after a failure) and shared with the feeds
+  let discovery: Promise<Record<string, unknown>> | undefined;
+  function discover(): Promise<Record<string, unknown>> {
+    const base = issuer as string; // checked by the cache: no jwksUri means an issuer
+    discovery ??= getJson(
+      `${base}${base.endsWith('/') ? '' : '/'}.well-known/openid-configuration`,
+      'discovery',
+    )
+      .then(({ doc }) => {
+        if (doc.issuer !== base) throw new Error('discovery: issuer mismatch');
+        if (!isHttpUrl(doc.jwks_uri)) throw new Error('discovery: bad jwks_uri');
+        return doc;
+      })
+      .catch((error: unknown) => {
+        discovery = undefined;
+        throw error;
+      });
+    return discovery;
+  }
+
+  return {
+    async fetchJwks() {
+      const discovered = jwksUri === undefined;
+      try {
+        jwksUri ??= (await discover()).jwks_uri as string;
+        const { res, doc } = await getJson(jwksUri, 'JWKS');
+        const cacheControl = res.headers.get('cache-control') ?? '';
+        const maxAge = /(?:^|[,\s])max-age=(\d+)/i.exec(cacheControl);
+        return {
+          keys: doc.keys,
+          maxAgeMs: /no-cache|no-store/i.test(cacheControl)
+            ? 0
+            : maxAge
+              ? Number(maxAge[1]) * 1000
+              : undefined,
+        };
+      } catch (error) {
+        // a JWKS URL found by discovery is looked up again next time
+        if (discovered) {
+          jwksUri = undefined;
+          discovery = undefined;
+        }
+        throw error;
+      }
+    },
+    metadata: () => discover().catch(() => undefined),
+  };
+}
+
+/** The built-in GET client behind `createHttpFetch` (see there). */
+export async function httpGet(url: string, init: Parameters<FetchLike>[1]): Promise<FetchResponse> {
+  const client = url.startsWith('https:')
+    ? process.getBuiltinModule('node:https')
+    : process.getBuiltinModule('node:http');
+  const limit = init.maxBytes ?? MAX_DOCUMENT_BYTES;
+  const once = () =>
+    new Promise<FetchResponse>((resolve, reject) => {
+      const request = client.get(
+        url,
+        { headers: init.headers, signal: init.signal },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > limit) {
+              res.destroy();
+              reject(new Error('response too large'));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('error', reject);
+          res.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: {
+                get(name) {
+                  const value = res.headers[name.toLowerCase()];
+                  return value === undefined ? null : String(value);
+                },
+              },
+              text: () => Promise.resolve(body),
+            });
+          });
+        },
+      );
+      request.on('error', reject);
+    });
+  try {
+    return await once();
+  } catch (error) {
+    // a kept-alive socket the server closed meanwhile: one immediate retry on a fresh connection
+    const code = (error as NodeJS.ErrnoException).code;
+    if (init.signal.aborted || (code !== 'ECONNRESET' && code !== 'EPIPE')) throw error;
+    return once();
+  }
+}
