@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { AlgorithmNotAllowed, HeaderInvalid, TokenMalformed } from '../errors/errors.ts';
 import type { JwsAlgorithm } from './algorithms.ts';
 import { isJwsAlgorithm } from './algorithms.ts';
+import { readUtf8, writeBase64url } from './buffer-io.ts';
 import { parseStrictJsonObject } from './strict-json.ts';
 
 /** The protected header members the verifier acts on, once checked. */
@@ -52,7 +53,7 @@ export function splitCompact(token: string): CompactParts {
 export function decodePart(part: string, into: Buffer): number {
   const length = part.length;
   if (length % 4 === 1 || length * 0.75 > into.length) return -1;
-  const bytes = into.write(part, 0, 'base64url');
+  const bytes = writeBase64url(into, part);
   return bytes === Math.floor(length * 0.75) ? bytes : -1;
 }
 
@@ -60,7 +61,7 @@ export function decodePart(part: string, into: Buffer): number {
 export function decodeJsonPart(part: string, scratch: Buffer): Record<string, unknown> | null {
   const bytes = decodePart(part, scratch);
   if (bytes < 0) return null;
-  const text = scratch.toString('utf8', 0, bytes);
+  const text = readUtf8(scratch, bytes);
   // invalid UTF-8 decodes to U+FFFD; only then is the (rarer) exact check needed
   if (text.includes('\uFFFD') && !isUtf8(scratch.subarray(0, bytes))) return null;
   return parseStrictJsonObject(text);

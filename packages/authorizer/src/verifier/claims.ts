@@ -57,11 +57,9 @@ export function assertRegisteredClaims(
   }
 }
 
-/** Reads a required non-empty string claim. */
-export function requireStringClaim(claims: Record<string, unknown>, name: string): string {
-  const value = claims[name];
-  if (typeof value !== 'string' || value.length === 0) throw new ClaimInvalid(name, 'missing');
-  return value;
+/** Whether a claim is a non-empty string. */
+export function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length !== 0;
 }
 
 /**
@@ -72,6 +70,8 @@ export function readScopeClaim(claims: Record<string, unknown>): readonly string
   const scope = claims.scope;
   if (scope === undefined) return NO_SCOPES;
   if (typeof scope !== 'string') throw new ClaimInvalid('scope', 'invalid');
+  // a client's tokens repeat its scope string: comparing it with the last one costs less than hashing it
+  if (scope === lastScope) return lastScopes;
   // the same few scope strings repeat across tokens: parse each once (frozen, so safe to share)
   let scopes = parsedScopes.get(scope);
   if (scopes === undefined) {
@@ -81,8 +81,12 @@ export function readScopeClaim(claims: Record<string, unknown>): readonly string
     if (parsedScopes.size >= 256) parsedScopes.clear();
     parsedScopes.set(scope, scopes);
   }
+  lastScope = scope;
+  lastScopes = scopes;
   return scopes;
 }
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
 const parsedScopes = new Map<string, readonly string[]>();
+let lastScope: string | undefined;
+let lastScopes: readonly string[] = NO_SCOPES;

@@ -9,6 +9,7 @@ import {
   VerificationUnavailable,
 } from '../errors/errors.ts';
 import { isJwsAlgorithm, type JwsAlgorithm, SUPPORTED_ALGORITHMS } from '../jose/algorithms.ts';
+import { writeAscii } from '../jose/buffer-io.ts';
 import {
   type CompactParts,
   decodeJsonPart,
@@ -198,12 +199,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   const caching = cacheSize > 0;
   const cache = createTokenCache<VerifiedToken>(cacheSize);
-  // protected headers repeat across tokens of one key: remember the few that verified, and find
-  // them by comparing the token's prefix in place (no slice, no hashing)
+  // protected headers repeat across tokens of one key: remember the few that verified, each as a
+  // flat copy of its text, which `===` compares with the token's prefix at memcmp speed
+  // (`startsWith` walks a token built by concatenation character by character, ~10x slower)
   const headers: Array<{ readonly part: string; readonly header: ProtectedHeader }> = [];
   function knownHeader(token: string, firstDot: number): ProtectedHeader | undefined {
     for (const known of headers) {
-      if (known.part.length === firstDot && token.startsWith(known.part)) return known.header;
+      if (known.part.length === firstDot && token.slice(0, firstDot) === known.part) return known.header;
     }
     return undefined;
   }
@@ -223,6 +225,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     header: ProtectedHeader,
     key: VerificationKey,
     headerIsNew: boolean,
+    t: number,
   ): VerifiedToken {
     const prepared = key.algorithms[header.alg];
     if (prepared === undefined) throw new AlgorithmNotAllowed('key does not allow alg');
@@ -235,8 +238,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (header.alg === 'ES256' && (isAllZero(signature, 0, 32) || isAllZero(signature, 32, 64))) {
       throw new SignatureInvalid('zero r or s');
     }
-    // the signing input is the ASCII text of header.payload, copied into a reused buffer
-    inputBuffer.write(token, 0, parts.secondDot, 'latin1');
+    // the signing input is the ASCII text of header.payload, copied into a reused buffer (one byte
+    // per character: any character that is not base64url has failed to decode by now)
+    writeAscii(inputBuffer, token, parts.secondDot);
     if (inputView.length !== parts.secondDot) inputView = inputBuffer.subarray(0, parts.secondDot);
     let valid = false;
     try {
@@ -247,7 +251,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (!valid) throw new SignatureInvalid();
     const claims = decodeJsonPart(token.slice(parts.firstDot + 1, parts.secondDot), jsonBuffer);
     if (claims === null) throw new TokenMalformed('payload');
-    assertRegisteredClaims(claims, rules, now() / 1000);
+    assertRegisteredClaims(claims, rules, t / 1000);
     const { clientId, scopes } = profile.readClaims(claims);
     let result: VerifiedToken = { clientId, scopes, claims };
     assertNotRevoked(result, header.kid);
@@ -259,7 +263,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     if (headerIsNew) {
       if (headers.length >= HEADER_CACHE_SIZE) headers.shift();
-      headers.push({ part: token.slice(0, parts.firstDot), header });
+      // a copy, not a slice: a slice would keep this token alive and compare more slowly
+      headers.push({
+        part: Buffer.from(token.slice(0, parts.firstDot), 'latin1').toString('latin1'),
+        header,
+      });
     }
     return result;
   }
@@ -318,11 +326,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
       known ??
       parseProtectedHeader(token.slice(0, parts.firstDot), algorithms, profile.isTypAccepted, jsonBuffer);
     const key = jwks.getKey(header.kid);
-    if (key !== undefined) return complete(token, parts, header, key, known === undefined);
+    if (key !== undefined) return complete(token, parts, header, key, known === undefined, t);
     if (!wait) return undefined;
     return jwks
       .resolveKey(header.kid)
-      .then((resolved) => complete(token, parts, header, resolved, known === undefined));
+      .then((resolved) => complete(token, parts, header, resolved, known === undefined, now()));
   }
 
   function verify(token: string): Promise<VerifiedToken> {

@@ -1,5 +1,5 @@
 import { ClaimInvalid, ConfigurationError } from '../errors/errors.ts';
-import { readScopeClaim, requireStringClaim } from './claims.ts';
+import { isNonEmptyString, readScopeClaim } from './claims.ts';
 
 /** Issuer profiles named in DESIGN.md (docs/issuer-profiles.md says what each reads and why). */
 export type IssuerProfileName = 'gatehouse' | 'auth0' | 'cognito' | 'keycloak' | 'generic';
@@ -59,10 +59,12 @@ export const gatehouseProfile: IssuerProfile = {
     return t === 'at+jwt' || t === 'application/at+jwt';
   },
   readClaims(claims) {
-    requireStringClaim(claims, 'sub');
-    requireStringClaim(claims, 'jti');
-    if (claims.iat === undefined) throw new ClaimInvalid('iat', 'missing');
-    const clientId = requireStringClaim(claims, 'client_id');
+    // each claim read by name (not claims[name]): a load the JIT keeps monomorphic
+    const { sub, jti, iat, client_id: clientId } = claims;
+    if (!isNonEmptyString(sub)) throw new ClaimInvalid('sub', 'missing');
+    if (!isNonEmptyString(jti)) throw new ClaimInvalid('jti', 'missing');
+    if (iat === undefined) throw new ClaimInvalid('iat', 'missing');
+    if (!isNonEmptyString(clientId)) throw new ClaimInvalid('client_id', 'missing');
     return { clientId, scopes: readScopeClaim(claims) };
   },
 };
