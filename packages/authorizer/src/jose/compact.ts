@@ -18,13 +18,17 @@ export interface CompactParts {
 }
 
 const MAX_KID_LENGTH = 256;
+/** A character above U+00FF: V8 answers at once for the usual token, a string of one-byte characters. */
+const WIDE_CHARACTER = /[\u0100-\uffff]/;
 /** Header members that would let the token choose its own key, or that gatehouse does not implement. */
 const REFUSED_MEMBERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit', 'b64', 'enc', 'zip'] as const;
 
 /**
  * Splits a JWS compact serialization: exactly three non-empty parts, no JWE, no unsecured JWS, no
- * characters of standard base64 (`+`, `/`). The base64url of each part is checked as it is decoded
- * ({@link decodePart}). Throws `TokenMalformed`.
+ * characters of standard base64 (`+`, `/`) and none above U+00FF (Node's base64 decoder and the
+ * one-byte copy of the signing input read only the low 8 bits of a character: `Ł`, U+0141, would
+ * pass for `A`). The base64url of each part is checked as it is decoded ({@link decodePart}).
+ * Throws `TokenMalformed`.
  * @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1
  */
 export function splitCompact(token: string): CompactParts {
@@ -36,7 +40,8 @@ export function splitCompact(token: string): CompactParts {
     secondDot >= token.length - 1 ||
     token.indexOf('.', secondDot + 1) !== -1 ||
     token.indexOf('+') !== -1 ||
-    token.indexOf('/') !== -1
+    token.indexOf('/') !== -1 ||
+    WIDE_CHARACTER.test(token)
   ) {
     throw new TokenMalformed();
   }

@@ -239,7 +239,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw new SignatureInvalid('zero r or s');
     }
     // the signing input is the ASCII text of header.payload, copied into a reused buffer (one byte
-    // per character: any character that is not base64url has failed to decode by now)
+    // per character: splitCompact refused any character above U+00FF, whose low byte could pass)
     writeAscii(inputBuffer, token, parts.secondDot);
     if (inputView.length !== parts.secondDot) inputView = inputBuffer.subarray(0, parts.secondDot);
     let valid = false;

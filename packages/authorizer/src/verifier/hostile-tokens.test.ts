@@ -515,6 +515,29 @@ describe('hostile tokens', () => {
     expect(outcome.challenge).toContain(`error="${error}"`);
   });
 
+  it('refuses a token whose characters only match the signed bytes in their low 8 bits', async () => {
+    // the signing input is copied one byte per character: 'Ł' (U+0141) there reads as 'A' (0x41)
+    const verifier = createVerifier({ issuer: idp.issuer, audience: idp.audience, cacheSize: 0 });
+    try {
+      const token = await idp.mint();
+      await verifier.verify(token); // its protected header is now a known one
+      const [header, payload, signature] = token.split('.') as [string, string, string];
+      const alias = (part: string) => `${String.fromCharCode(part.charCodeAt(0) + 0x100)}${part.slice(1)}`;
+      for (const forged of [
+        `${alias(header)}.${payload}.${signature}`,
+        `${header}.${alias(payload)}.${signature}`,
+        `${header}.${payload}.${alias(signature)}`,
+      ]) {
+        await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'ERR_JWT_MALFORMED' });
+        expect(() => verifier.verifyNow(forged)).toThrow(
+          expect.objectContaining({ code: 'ERR_JWT_MALFORMED' }),
+        );
+      }
+    } finally {
+      verifier.close();
+    }
+  });
+
   it('refuses a token whose key was removed from the JWKS, cached or not', async () => {
     const rotating = await startTestIssuer();
     const verifierAz = createAuthorizer({
@@ -528,6 +551,9 @@ describe('hostile tokens', () => {
       expect((await judge(bearer(cached), 'GET', '/contacts', verifierAz)).status).toBe(200);
       const fresh = await rotating.mint();
       rotating.setJwks([rotating.keys.ES256.jwk]);
+      // the first refresh may share a fetch the stale keys started before setJwks (keys expire at
+      // once here); the second is sure to read the new JWKS
+      await verifierAz.verifier.refresh();
       await verifierAz.verifier.refresh();
       expect(await judge(bearer(fresh), 'GET', '/contacts', verifierAz)).toMatchObject({
         status: 401,
