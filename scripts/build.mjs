@@ -43,9 +43,13 @@ for (const { pkg, entry } of entries) {
     metafile: true,
     logLevel: 'warning',
     plugins: [externalDeps],
-    banner: { js: "import { createRequire as __gatehouseCreateRequire } from 'node:module'; const require = __gatehouseCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __gatehouseCreateRequire } from 'node:module'; const require = __gatehouseCreateRequire(import.meta.url);",
+    },
   });
-  const inputs = Object.keys(result.metafile.inputs).map((p) => relative(join(root, pkg, 'dist'), resolve(root, p)));
+  const inputs = Object.keys(result.metafile.inputs).map((p) =>
+    relative(join(root, pkg, 'dist'), resolve(root, p)),
+  );
   const builtAt = statSync(join(outdir, 'cli.mjs')).mtimeMs;
   writeFileSync(join(outdir, 'cli.inputs.json'), JSON.stringify({ builtAt, inputs }));
 }

@@ -31,7 +31,12 @@ const maskBody = (text) =>
 /** Sends one request and prints the exchange. */
 async function exchange(method, url, { headers = {}, body } = {}) {
   console.log(cyan(`  → ${method} ${url}`));
-  for (const [k, v] of Object.entries(headers)) console.log(dim(`    ${k}: ${k.toLowerCase() === 'authorization' ? v.replace(/(Bearer )(\S+)/, (_, b, t) => b + shorten(t)) : v}`));
+  for (const [k, v] of Object.entries(headers))
+    console.log(
+      dim(
+        `    ${k}: ${k.toLowerCase() === 'authorization' ? v.replace(/(Bearer )(\S+)/, (_, b, t) => b + shorten(t)) : v}`,
+      ),
+    );
   if (body) console.log(dim(`    ${maskBody(body)}`));
   const r = await fetch(url, { method, headers, body });
   const text = await r.text();
@@ -49,9 +54,17 @@ async function exchange(method, url, { headers = {}, body } = {}) {
 async function getToken(svc, label) {
   const r = await exchange('POST', `${issuer}oauth/token`, {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: svc.clientId, client_secret: svc.clientSecret, audience }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: svc.clientId,
+      client_secret: svc.clientSecret,
+      audience,
+    }).toString(),
   });
-  if (r.status !== 200) throw new Error(`${label} could not get a token (${r.status} ${r.json?.error ?? ''}); if its secret was rotated, delete ${stateFile} and the .gatehouse data, or update it`);
+  if (r.status !== 200)
+    throw new Error(
+      `${label} could not get a token (${r.status} ${r.json?.error ?? ''}); if its secret was rotated, delete ${stateFile} and the .gatehouse data, or update it`,
+    );
   return r.json.access_token;
 }
 
@@ -73,7 +86,9 @@ const auth = (t) => ({ authorization: `Bearer ${t}`, 'content-type': 'applicatio
 let readToken;
 let writeToken;
 
-console.log(bold('The gatehouse story: a Read Service may read contacts, a Write Service may do everything.'));
+console.log(
+  bold('The gatehouse story: a Read Service may read contacts, a Write Service may do everything.'),
+);
 console.log(dim(`authorization server ${issuer}, contacts API ${contactsUrl}, audience ${audience}`));
 
 await step('Read Service gets a token', '200 with scope read:contacts', async () => {
@@ -85,13 +100,22 @@ await step('Write Service gets a token', '200 with scope read:contacts write:con
   return { ok: Boolean(writeToken), summary: 'token issued' };
 });
 await step('Read Service tries to create a contact', '403 insufficient_scope', async () => {
-  const r = await exchange('POST', `${contactsUrl}/contacts`, { headers: auth(readToken), body: JSON.stringify({ name: 'Mallory' }) });
-  return { ok: r.status === 403 && /insufficient_scope/.test(r.www ?? ''), summary: `${r.status} ${r.www ?? ''}` };
+  const r = await exchange('POST', `${contactsUrl}/contacts`, {
+    headers: auth(readToken),
+    body: JSON.stringify({ name: 'Mallory' }),
+  });
+  return {
+    ok: r.status === 403 && /insufficient_scope/.test(r.www ?? ''),
+    summary: `${r.status} ${r.www ?? ''}`,
+  };
 });
 const created = [];
 await step('Write Service creates three contacts', '201 ×3', async () => {
   for (const name of ['Ada Lovelace', 'Grace Hopper', 'Alan Turing']) {
-    const r = await exchange('POST', `${contactsUrl}/contacts`, { headers: auth(writeToken), body: JSON.stringify({ name }) });
+    const r = await exchange('POST', `${contactsUrl}/contacts`, {
+      headers: auth(writeToken),
+      body: JSON.stringify({ name }),
+    });
     if (r.status !== 201) return { ok: false, summary: `${r.status} for ${name}` };
     created.push(r.json.id);
   }
@@ -101,7 +125,10 @@ await step('Read Service lists contacts', '200 with the new contacts', async () 
   const r = await exchange('GET', `${contactsUrl}/contacts?limit=100`, { headers: auth(readToken) });
   const ids = new Set((r.json?.items ?? []).map((x) => x.id));
   const all = created.every((id) => ids.has(id));
-  return { ok: r.status === 200 && all, summary: `${r.status}, ${r.json?.items?.length ?? 0} contacts${all ? ', all three present' : ''}` };
+  return {
+    ok: r.status === 200 && all,
+    summary: `${r.status}, ${r.json?.items?.length ?? 0} contacts${all ? ', all three present' : ''}`,
+  };
 });
 await step('Someone calls with no token', '401 with a bare Bearer challenge', async () => {
   const r = await exchange('GET', `${contactsUrl}/contacts`);
@@ -112,22 +139,48 @@ await step('A token that has expired is refused', '401 invalid_token', async () 
   const admin = await fetch(`${issuer}oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: state.admin.clientId, client_secret: state.admin.clientSecret, audience: `${issuer}api/v2/` }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: state.admin.clientId,
+      client_secret: state.admin.clientSecret,
+      audience: `${issuer}api/v2/`,
+    }),
   }).then((r) => r.json());
   const mh = auth(admin.access_token);
-  const client = await fetch(`${issuer}api/v2/clients`, { method: 'POST', headers: mh, body: JSON.stringify({ name: 'Demo: short-lived token' }) }).then((r) => r.json());
+  const client = await fetch(`${issuer}api/v2/clients`, {
+    method: 'POST',
+    headers: mh,
+    body: JSON.stringify({ name: 'Demo: short-lived token' }),
+  }).then((r) => r.json());
   try {
-    await fetch(`${issuer}api/v2/client-grants`, { method: 'POST', headers: mh, body: JSON.stringify({ client_id: client.client_id, audience, scope: ['read:contacts'], token_lifetime: 1 }) });
-    const token = await getToken({ clientId: client.client_id, clientSecret: client.client_secret }, 'the short-lived client');
+    await fetch(`${issuer}api/v2/client-grants`, {
+      method: 'POST',
+      headers: mh,
+      body: JSON.stringify({
+        client_id: client.client_id,
+        audience,
+        scope: ['read:contacts'],
+        token_lifetime: 1,
+      }),
+    });
+    const token = await getToken(
+      { clientId: client.client_id, clientSecret: client.client_secret },
+      'the short-lived client',
+    );
     const wait = 8;
-    process.stdout.write(dim(`  token lives 1 s; waiting ${wait} s (past the authorizer's clock tolerance) `));
+    process.stdout.write(
+      dim(`  token lives 1 s; waiting ${wait} s (past the authorizer's clock tolerance) `),
+    );
     for (let i = 0; i < wait; i++) {
       await new Promise((r) => setTimeout(r, 1000));
       process.stdout.write(dim('.'));
     }
     process.stdout.write('\n');
     const r = await exchange('GET', `${contactsUrl}/contacts`, { headers: auth(token) });
-    return { ok: r.status === 401 && /invalid_token/.test(r.www ?? ''), summary: `${r.status} ${r.www ?? ''}` };
+    return {
+      ok: r.status === 401 && /invalid_token/.test(r.www ?? ''),
+      summary: `${r.status} ${r.www ?? ''}`,
+    };
   } finally {
     await fetch(`${issuer}api/v2/clients/${client.client_id}`, { method: 'DELETE', headers: mh });
   }
@@ -137,7 +190,13 @@ const failed = results.filter((r) => !r.ok).length;
 console.log(`\n${bold('Summary')}`);
 const w = Math.max(...results.map((r) => r.title.length));
 for (const [i, r] of results.entries()) {
-  console.log(`  ${r.ok ? green('✓') : red('✗')} ${String(i + 1).padStart(2)}. ${r.title.padEnd(w)}  ${dim(r.expected)}  →  ${r.got}`);
+  console.log(
+    `  ${r.ok ? green('✓') : red('✗')} ${String(i + 1).padStart(2)}. ${r.title.padEnd(w)}  ${dim(r.expected)}  →  ${r.got}`,
+  );
 }
-console.log(failed ? red(`\n${failed} of ${results.length} steps did not behave as told.`) : green(`\nAll ${results.length} steps behaved as told.`));
+console.log(
+  failed
+    ? red(`\n${failed} of ${results.length} steps did not behave as told.`)
+    : green(`\nAll ${results.length} steps behaved as told.`),
+);
 process.exit(failed ? 1 : 0);

@@ -10,7 +10,11 @@ const needs = [
   { bin: '/usr/bin/java', pkg: 'openjdk-17-jre-headless', why: 'DynamoDB Local needs Java 17' },
   { bin: '/usr/bin/chromium', pkg: 'chromium', why: 'admin console tests drive a real browser' },
   { bin: '/usr/bin/psql', pkg: 'postgresql', why: 'store tests run against a real PostgreSQL' },
-  { bin: '/usr/bin/systemd-analyze', pkg: 'systemd', why: 'the systemd units are checked with systemd-analyze verify' },
+  {
+    bin: '/usr/bin/systemd-analyze',
+    pkg: 'systemd',
+    why: 'the systemd units are checked with systemd-analyze verify',
+  },
 ];
 
 const missing = needs.filter((n) => !existsSync(n.bin));

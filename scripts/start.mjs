@@ -37,7 +37,19 @@ function saveState(state) {
 }
 
 const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
-const SHOWN = ['method', 'route', 'status', 'duration_ms', 'client_id', 'event', 'audience', 'identifier', 'url', 'error', 'reason'];
+const SHOWN = [
+  'method',
+  'route',
+  'status',
+  'duration_ms',
+  'client_id',
+  'event',
+  'audience',
+  'identifier',
+  'url',
+  'error',
+  'reason',
+];
 
 /** Turns a pino JSON line into one short human line; anything else passes through unchanged. */
 function formatLogLine(line) {
@@ -45,9 +57,14 @@ function formatLogLine(line) {
   try {
     const j = JSON.parse(line);
     const time = new Date(j.time).toISOString().slice(11, 19);
-    const level = typeof j.level === 'number' ? LEVELS[j.level] ?? j.level : j.level;
+    const level = typeof j.level === 'number' ? (LEVELS[j.level] ?? j.level) : j.level;
     const fields = SHOWN.filter((k) => j[k] !== undefined && k !== 'msg').map((k) => `${k}=${j[k]}`);
-    const lvl = level === 'info' ? dim(level) : level === 'warn' || level === 'error' || level === 'fatal' ? bold(level) : level;
+    const lvl =
+      level === 'info'
+        ? dim(level)
+        : level === 'warn' || level === 'error' || level === 'fatal'
+          ? bold(level)
+          : level;
     return `${dim(time)} ${lvl} ${j.msg ?? ''} ${dim(fields.join(' '))}`;
   } catch {
     return line;
@@ -131,10 +148,16 @@ async function token(clientId, clientSecret, audience) {
   const r = await fetch(new URL('oauth/token', issuer), {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, audience }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+      audience,
+    }),
   });
   const json = await r.json();
-  if (!r.ok) throw new Error(`token for ${clientId}: ${r.status} ${json.error}: ${json.error_description ?? ''}`);
+  if (!r.ok)
+    throw new Error(`token for ${clientId}: ${r.status} ${json.error}: ${json.error_description ?? ''}`);
   return json.access_token;
 }
 
@@ -155,8 +178,16 @@ async function seed(state) {
     ['read', 'Read Service', ['read:contacts']],
     ['write', 'Write Service', ['read:contacts', 'write:contacts']],
   ]) {
-    const c = await call('POST', 'api/v2/clients', mgmt, { name, app_type: 'non_interactive', description: `gatehouse demo: ${scope.join(', ')}` });
-    await call('POST', 'api/v2/client-grants', mgmt, { client_id: c.client_id, audience: CONTACTS_AUDIENCE, scope });
+    const c = await call('POST', 'api/v2/clients', mgmt, {
+      name,
+      app_type: 'non_interactive',
+      description: `gatehouse demo: ${scope.join(', ')}`,
+    });
+    await call('POST', 'api/v2/client-grants', mgmt, {
+      client_id: c.client_id,
+      audience: CONTACTS_AUDIENCE,
+      scope,
+    });
     services[key] = { name, clientId: c.client_id, clientSecret: c.client_secret, scope };
   }
   return { ...state, audience: CONTACTS_AUDIENCE, services, seededAt: new Date().toISOString() };
@@ -175,7 +206,12 @@ async function main() {
   let state = loadState();
   const firstStart = !state?.services;
   if (!state) {
-    state = { admin: { clientId: `admin-${randomBytes(6).toString('hex')}`, clientSecret: randomBytes(32).toString('base64url') } };
+    state = {
+      admin: {
+        clientId: `admin-${randomBytes(6).toString('hex')}`,
+        clientSecret: randomBytes(32).toString('base64url'),
+      },
+    };
     saveState(state);
   }
   console.log(bold('gatehouse: starting the local stack'));
@@ -221,7 +257,9 @@ Secrets are not shown again. To get a fresh one:  npx gatehouse clients rotate-s
 Read Service ${read.clientId}, Write Service ${write.clientId}.
 `);
   }
-  console.log(`Run ${bold('npm run demo')} in another terminal to watch the whole story. Ctrl-C stops the stack.`);
+  console.log(
+    `Run ${bold('npm run demo')} in another terminal to watch the whole story. Ctrl-C stops the stack.`,
+  );
 }
 
 main().catch((err) => {

@@ -27,7 +27,16 @@ export interface LoadResult {
 
 /** Runs one bounded autocannon load and returns requests/s and latencies. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const args = [autocannonBin, '-j', '-c', String(o.connections ?? 16), '-d', String(o.seconds ?? 8), '-m', o.method ?? 'GET'];
+  const args = [
+    autocannonBin,
+    '-j',
+    '-c',
+    String(o.connections ?? 16),
+    '-d',
+    String(o.seconds ?? 8),
+    '-m',
+    o.method ?? 'GET',
+  ];
   for (const [k, v] of Object.entries(o.headers ?? {})) args.push('-H', `${k}=${v}`);
   if (o.body !== undefined) args.push('-b', o.body);
   args.push(o.url);
@@ -42,7 +51,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     child.stderr.on('data', (d: Buffer) => {
       e += d.toString();
     });
-    child.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`autocannon failed: ${e.slice(-500)}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(s) : reject(new Error(`autocannon failed: ${e.slice(-500)}`)),
+    );
   });
   const j = JSON.parse(out) as {
     requests: { average: number; total: number };

@@ -159,7 +159,10 @@ describe('the build context', () => {
     expect(files.filter((f) => f.endsWith('.test.ts') || f.endsWith('.env'))).toEqual([]);
     expect(
       files.filter(
-        (f) => !/^(package(-lock)?\.json|tsconfig\.base\.json|packages\/|services\/|scripts\/(bin-shim|build)\.mjs$)/.test(f),
+        (f) =>
+          !/^(package(-lock)?\.json|tsconfig\.base\.json|packages\/|services\/|scripts\/(bin-shim|build)\.mjs$)/.test(
+            f,
+          ),
       ),
     ).toEqual([]);
   });
