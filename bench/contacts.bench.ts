@@ -1,6 +1,7 @@
 /**
- * Contacts service (issue 5): throughput of `GET /contacts/{id}` through the gatehouse Hono
- * middleware with a valid RS256 token, against the same app with no authorization at all.
+ * Contacts service (issue 5): throughput of `GET /contacts/{id}` through the gatehouse authorizer
+ * (its `node:http` guard in front of the Hono app, as `gatehouse-contacts serve` runs it) with a
+ * valid RS256 token, against the same app with no authorization at all.
  * Same process shape for both: `createContactsApp` over SQLite, one core (taskset -c 0) with the
  * load generator on core 1. The bar: the middleware costs less than 10% of the throughput.
  * In-process, the authorizer's decision for a repeated token (verified-token cache hit, policy
@@ -55,8 +56,13 @@ async function serve(mode: 'auth' | 'open'): Promise<void> {
         })
       : undefined;
   if (auth) await auth.authorizer.verifier.refresh();
-  const app = createContactsApp({ store, auth: auth ? auth.middleware : false });
-  const server = await startServer(app, { port: Number(process.env.PORT), host: '127.0.0.1' });
+  // guarded as `gatehouse-contacts serve` guards: the authorizer's node:http guard in front of Hono
+  const app = createContactsApp({ store, auth: auth ? 'server' : false });
+  const server = await startServer(app, {
+    port: Number(process.env.PORT),
+    host: '127.0.0.1',
+    ...(auth ? { guard: auth.guard } : {}),
+  });
   const cpu = createServer((_req, res) => {
     const { user, system } = process.cpuUsage();
     res.end(String(user + system));
@@ -256,7 +262,7 @@ async function main(): Promise<void> {
     '',
     `autocannon, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s per server after a warm-up; ` +
       (pinned ? 'servers on core 0 (taskset), load generator on core 1.' : 'unpinned.'),
-    'All servers are `createContactsApp` over SQLite; the guarded one runs `@gatehouse/authorizer/hono` with the',
+    "All servers are `createContactsApp` over SQLite; the guarded one runs `@gatehouse/authorizer/node`'s guard in front of Hono with the",
     'contacts route policy and a valid RS256 token from a real gatehouse server. The middleware is judged against the',
     'same server receiving the identical request (the ~1 KB token header costs parsing with or without a middleware);',
     'the last column also counts that header. Goal: loss under 10%.',

@@ -6,7 +6,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AuthContext, AuthorizeResult, Authorizer } from '../authorizer/create-authorizer.ts';
 import { toBearerResponse } from '../errors/bearer-response.ts';
-import { type AdapterOptions, resolveAuthorizer } from './resolve-authorizer.ts';
+import { type AdapterOptions, authorizationOfRaw, resolveAuthorizer } from './resolve-authorizer.ts';
 
 declare global {
   namespace Express {
@@ -23,7 +23,11 @@ export function createExpressMiddleware(
 ): RequestHandler & { readonly authorizer: Authorizer } {
   const authorizer = resolveAuthorizer(options);
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
-    const request = { method: req.method, path: req.originalUrl, authorization: req.headers.authorization };
+    const request = {
+      method: req.method,
+      path: req.originalUrl,
+      authorization: authorizationOfRaw(req.rawHeaders),
+    };
     const finish = (result: AuthorizeResult): void => {
       if (!result.ok) {
         const answer = toBearerResponse(result.error, authorizer);

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthContext, Authorizer } from '../authorizer/create-authorizer.ts';
 import { toBearerResponse } from '../errors/bearer-response.ts';
-import { type AdapterOptions, resolveAuthorizer } from './resolve-authorizer.ts';
+import { type AdapterOptions, authorizationOfRaw, resolveAuthorizer } from './resolve-authorizer.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,7 +24,11 @@ export type FastifyAuthorizerHook = ((request: FastifyRequest, reply: FastifyRep
 export function createFastifyHook(options: AdapterOptions): FastifyAuthorizerHook {
   const authorizer = resolveAuthorizer(options);
   const hook = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const facts = { method: request.method, path: request.url, authorization: request.headers.authorization };
+    const facts = {
+      method: request.method,
+      path: request.url,
+      authorization: authorizationOfRaw(request.raw.rawHeaders),
+    };
     // the common case decides without waiting on a promise
     const result = authorizer.authorizeNow(facts) ?? (await authorizer.authorize(facts));
     if (!result.ok) {

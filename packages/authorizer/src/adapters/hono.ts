@@ -10,31 +10,26 @@ import type {
   Authorizer,
 } from '../authorizer/create-authorizer.ts';
 import { toBearerResponse } from '../errors/bearer-response.ts';
-import { type AdapterOptions, resolveAuthorizer, targetOfUrl } from './resolve-authorizer.ts';
+import {
+  type AdapterOptions,
+  authorizationOfRaw,
+  resolveAuthorizer,
+  targetOfUrl,
+} from './resolve-authorizer.ts';
 
 /** Hono environment with the `auth` variable this middleware sets. */
 export interface HonoAuthEnv {
   Variables: { auth: AuthContext };
 }
 
-const AUTHORIZATION = 'authorization';
-
 /**
  * The `Authorization` header(s) of the request. On `@hono/node-server` (which hands the Node request
  * to the app as `c.env.incoming`) they are read from the raw header list directly: no copy of the
- * list, no Fetch `Headers`. Several headers come back as an array, which the authorizer refuses (400).
+ * list, no Fetch `Headers`.
  */
 function authorizationOf(c: Context): string | string[] | undefined {
   const raw = (c.env as { incoming?: { rawHeaders?: unknown } } | undefined)?.incoming?.rawHeaders;
-  if (!Array.isArray(raw)) return c.req.header(AUTHORIZATION);
-  let found: string | string[] | undefined;
-  for (let i = 0; i < raw.length - 1; i += 2) {
-    const name = raw[i] as string;
-    if (name.length !== AUTHORIZATION.length || name.toLowerCase() !== AUTHORIZATION) continue;
-    const value = raw[i + 1] as string;
-    found = found === undefined ? value : typeof found === 'string' ? [found, value] : [...found, value];
-  }
-  return found;
+  return Array.isArray(raw) ? authorizationOfRaw(raw) : c.req.header('authorization');
 }
 
 /** Creates the Hono middleware; `.authorizer` is the core it uses (close it on shutdown). */

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { echo, runAdapterContract } from '../testing/adapter-contract.ts';
-import { withAuthorization } from './node.ts';
+import { createNodeGuard, withAuthorization } from './node.ts';
 
 runAdapterContract('node:http', async (authorizer) => {
   let handled = 0;
@@ -9,6 +9,28 @@ runAdapterContract('node:http', async (authorizer) => {
     withAuthorization(authorizer, (req, res) => {
       handled++;
       res.writeHead(200, { 'content-type': 'application/json' }).end(echo(req.auth));
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    handled: () => handled,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+});
+
+runAdapterContract('node:http guard (connect-style)', async (authorizer) => {
+  let handled = 0;
+  const guard = createNodeGuard(authorizer);
+  const server = createServer((req, res) =>
+    guard(req, res, (auth) => {
+      handled++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(echo(auth));
     }),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -4,9 +4,9 @@
  * is the same check as a function to call from your own listener.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { AuthContext, Authorizer } from '../authorizer/create-authorizer.ts';
+import type { AuthContext, AuthorizeResult, Authorizer } from '../authorizer/create-authorizer.ts';
 import { toBearerResponse } from '../errors/bearer-response.ts';
-import { type AdapterOptions, resolveAuthorizer } from './resolve-authorizer.ts';
+import { type AdapterOptions, authorizationOfRaw, resolveAuthorizer } from './resolve-authorizer.ts';
 
 /** A request that passed the authorizer. */
 export interface AuthorizedRequest extends IncomingMessage {
@@ -22,7 +22,7 @@ export type NodeMiddleware = ((req: IncomingMessage, res: ServerResponse) => Pro
 export function createNodeMiddleware(options: AdapterOptions): NodeMiddleware {
   const authorizer = resolveAuthorizer(options);
   const check = async (req: IncomingMessage, res: ServerResponse): Promise<AuthContext | null> => {
-    const request = { method: req.method, path: req.url, authorization: req.headers.authorization };
+    const request = { method: req.method, path: req.url, authorization: authorizationOfRaw(req.rawHeaders) };
     // the common case decides without waiting on a promise
     const result = authorizer.authorizeNow(request) ?? (await authorizer.authorize(request));
     if (!result.ok) {
@@ -34,6 +34,44 @@ export function createNodeMiddleware(options: AdapterOptions): NodeMiddleware {
     return result.auth;
   };
   return Object.assign(check, { authorizer });
+}
+
+/**
+ * Checks a request connect-style: allowed requests go on to `next(auth)`, called synchronously when
+ * the decision needs no wait (a token seen before, keys at hand), so the common case costs no
+ * promise; refusals are answered here (RFC 6750) and never reach `next`.
+ */
+export type NodeGuard = ((
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (auth: AuthContext) => void,
+) => void) & { readonly authorizer: Authorizer };
+
+/** Creates the connect-style check; `.authorizer` is the core it uses (close it on shutdown). */
+export function createNodeGuard(options: AdapterOptions): NodeGuard {
+  const authorizer = resolveAuthorizer(options);
+  const refuse = (res: ServerResponse, result: Extract<AuthorizeResult, { ok: false }>): void => {
+    const answer = toBearerResponse(result.error, authorizer);
+    res.writeHead(answer.status, answer.headers).end(answer.body);
+  };
+  const guard = (req: IncomingMessage, res: ServerResponse, next: (auth: AuthContext) => void): void => {
+    const request = { method: req.method, path: req.url, authorization: authorizationOfRaw(req.rawHeaders) };
+    const decided = authorizer.authorizeNow(request);
+    if (decided !== undefined) {
+      if (decided.ok) next(decided.auth);
+      else refuse(res, decided);
+      return;
+    }
+    authorizer.authorize(request).then(
+      (result) => (result.ok ? next(result.auth) : refuse(res, result)),
+      () => {
+        // authorize answers refusals as results; a throw here is a defect, and still never an allow
+        if (!res.headersSent) res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end('{"error":"temporarily_unavailable"}');
+      },
+    );
+  };
+  return Object.assign(guard, { authorizer });
 }
 
 /** Wraps a handler so it runs only for allowed requests, with `req.auth` set. */

@@ -2,6 +2,7 @@
  * One behaviour suite every middleware adapter runs over real HTTP: each test file starts its
  * framework with the adapter in front of a handler that echoes `auth`, and calls this.
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthContext, Authorizer } from '../authorizer/create-authorizer.ts';
 import { createAuthorizer } from '../authorizer/create-authorizer.ts';
@@ -27,6 +28,21 @@ export interface RunningApp {
 /** What the echo handler answers: the caller the adapter handed it. */
 export function echo(auth: AuthContext | null | undefined): string {
   return JSON.stringify({ clientId: auth?.clientId, scopes: auth?.scopes, sub: auth?.claims.sub });
+}
+
+/** A GET with the raw header list given as is (repeated names stay separate header lines). */
+function rawGet(url: string, rawHeaders: string[]): Promise<{ status: number; challenge: string }> {
+  return new Promise((resolve, reject) => {
+    // an array of headers is sent as given, with no Host added: HTTP/1.1 needs one
+    request(url, { headers: ['Host', new URL(url).host, ...rawHeaders] }, (res) => {
+      res.resume();
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, challenge: String(res.headers['www-authenticate'] ?? '') }),
+      );
+    })
+      .on('error', reject)
+      .end();
+  });
 }
 
 /** Runs the adapter suite; `start` puts the adapter built from `authorizer` in front of an echo handler. */
@@ -93,6 +109,23 @@ export function runAdapterContract(
     it('denies a route outside the policy and a malformed header', async () => {
       expect((await call('GET', '/admin', `Bearer ${read}`)).status).toBe(403);
       expect((await call('GET', '/contacts', 'Bearer a b')).status).toBe(400);
+    });
+
+    it('finds the Authorization header whatever the case of its name', async () => {
+      expect((await rawGet(`${app.url}/contacts`, ['AUTHORIZATION', `Bearer ${read}`])).status).toBe(200);
+    });
+
+    it('refuses two Authorization headers with 400 invalid_request, even when both hold the valid token', async () => {
+      const before = app.handled();
+      const answer = await rawGet(`${app.url}/contacts`, [
+        'Authorization',
+        `Bearer ${read}`,
+        'authorization',
+        `Bearer ${read}`,
+      ]);
+      expect(answer.status).toBe(400);
+      expect(answer.challenge).toContain('error="invalid_request"');
+      expect(app.handled()).toBe(before);
     });
   });
 }

@@ -23,9 +23,11 @@ export interface ContactsAppOptions {
   /**
    * What guards every path but `/healthz`, with `CONTACTS_ROUTE_POLICY`: verifier options (`{ issuer, audience }`),
    * an `Authorizer` from `@gatehouse/authorizer` (whose owner closes it), any Hono middleware, or
-   * `false` for no authorization at all, which must be said explicitly (tests and benchmarks).
+   * `'server'` when the Node server in front guards every path but `/healthz` (`startServer`'s `guard`: what
+   * `gatehouse-contacts serve` does, and the fastest), or `false` for no authorization at all, which must be
+   * said explicitly (tests and benchmarks).
    */
-  auth: ContactsAuthorizationOptions | Authorizer | MiddlewareHandler | false;
+  auth: ContactsAuthorizationOptions | Authorizer | MiddlewareHandler | 'server' | false;
   logger?: ContactsLogger;
   now?: ContactsServiceOptions['now'];
   newId?: ContactsServiceOptions['newId'];
@@ -47,7 +49,7 @@ export function createContactsApp(options: ContactsAppOptions): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
-  if (options.auth !== false) {
+  if (options.auth !== false && options.auth !== 'server') {
     const guard =
       typeof options.auth === 'function'
         ? options.auth
@@ -58,21 +60,29 @@ export function createContactsApp(options: ContactsAppOptions): Hono {
 
   app.get('/contacts', (c) => send(api.list(toApiRequest(c))));
   app.post('/contacts', (c) => send(api.create(toApiRequest(c))));
-  app.all('/contacts', (c) => send(fail(c, new MethodNotAllowedError(['GET', 'POST']))));
   app.get('/contacts/:id', (c) => send(api.get(toApiRequest(c, c.req.param('id')))));
   app.put('/contacts/:id', (c) => send(api.replace(toApiRequest(c, c.req.param('id')))));
   app.delete('/contacts/:id', (c) => send(api.delete(toApiRequest(c, c.req.param('id')))));
-  app.all('/contacts/:id', (c) => send(fail(c, new MethodNotAllowedError(['GET', 'PUT', 'DELETE']))));
 
-  app.notFound((c) => toResponse(problemResponse(new RouteNotFoundError(), toApiRequest(c), onServerError)));
+  // 405 for a known path with another method, answered from notFound rather than by `app.all`
+  // routes: then a request matches exactly one handler, and Hono takes its fast path (no compose)
+  app.notFound((c) => {
+    const path = c.req.path;
+    const error =
+      path === '/contacts'
+        ? new MethodNotAllowedError(['GET', 'POST'])
+        : ONE_CONTACT.test(path)
+          ? new MethodNotAllowedError(['GET', 'PUT', 'DELETE'])
+          : new RouteNotFoundError();
+    return toResponse(problemResponse(error, toApiRequest(c), onServerError));
+  });
   app.onError((error, c) => toResponse(problemResponse(error, toApiRequest(c), onServerError)));
-
-  function fail(c: Context, error: Error): Promise<ApiResponse> {
-    return Promise.resolve(problemResponse(error, toApiRequest(c), onServerError));
-  }
 
   return app;
 }
+
+/** `/contacts/{id}`: the path `app.get('/contacts/:id')` matches. */
+const ONE_CONTACT = /^\/contacts\/[^/]+$/;
 
 async function send(response: Promise<ApiResponse>): Promise<Response> {
   return toResponse(await response);

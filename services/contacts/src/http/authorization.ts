@@ -1,10 +1,11 @@
 /**
- * The authorizer in front of the contacts routes: `@gatehouse/authorizer/hono` with
+ * The authorizer in front of the contacts routes: `@gatehouse/authorizer/node` (or `/hono`) with
  * `CONTACTS_ROUTE_POLICY` (or the server's policy for the contacts API, `CONTACTS_POLICY=remote`). It verifies tokens with the issuer's public keys (JWKS), so the service
  * holds no secret and no key.
  */
 import type { Authorizer, AuthorizerSettings, Verifier, VerifierOptions } from '@gatehouse/authorizer';
 import { createHonoMiddleware } from '@gatehouse/authorizer/hono';
+import { createNodeGuard, type NodeGuard } from '@gatehouse/authorizer/node';
 import type { MiddlewareHandler } from 'hono';
 import { CONTACTS_ROUTE_POLICY } from '../access/route-policy.ts';
 
@@ -18,7 +19,10 @@ export type ContactsAuthorizationOptions = Omit<AuthorizerSettings, 'policy'> & 
 
 /** What guards the contacts routes; `authorizer` must be closed on shutdown (JWKS refresh timer). */
 export interface ContactsAuthorization {
+  /** As Hono middleware (`createContactsApp({ auth: middleware })`). */
   middleware: MiddlewareHandler;
+  /** The same check for the Node server in front (`startServer({ guard })` with `auth: 'server'`). */
+  guard: NodeGuard;
   authorizer: Authorizer;
 }
 
@@ -31,7 +35,7 @@ export function createContactsAuthorization(
       ? options
       : { ...options, policy: options.policy === 'remote' ? 'remote' : CONTACTS_ROUTE_POLICY },
   );
-  return { middleware, authorizer: middleware.authorizer };
+  return { middleware, guard: createNodeGuard(middleware.authorizer), authorizer: middleware.authorizer };
 }
 
 function isAuthorizer(value: ContactsAuthorizationOptions | Authorizer): value is Authorizer {

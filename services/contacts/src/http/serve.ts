@@ -30,10 +30,10 @@ export async function serveContacts(
     syncSeconds: config.syncSeconds,
     logger,
   });
-  const app = createContactsApp({ store, auth: auth.middleware, logger });
+  const app = createContactsApp({ store, auth: 'server', logger });
   let server: RunningServer;
   try {
-    server = await startServer(app, { port: config.port, host: config.host });
+    server = await startServer(app, { port: config.port, host: config.host, guard: auth.guard });
   } catch (error) {
     auth.authorizer.close();
     await store.close();

@@ -1,6 +1,19 @@
-/** Serves a Hono app over Node HTTP (@hono/node-server) and closes it cleanly. */
-import type { Server } from 'node:http';
+/**
+ * Serves a Hono app over Node HTTP (@hono/node-server) and closes it cleanly. With a `guard` (the
+ * authorizer's connect-style `node:http` check), every request but `GET /healthz` passes it before
+ * Hono sees it: a refusal never reaches the app, and an allowed request carries the caller as
+ * `req.auth` (`c.env.incoming.auth` in a handler). Guarding at this layer rather than as Hono
+ * middleware lets Hono take its one-handler fast path (no compose, no extra promise).
+ */
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerOptions,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { NodeGuard } from '@gatehouse/authorizer/node';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import {
@@ -19,8 +32,36 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Options of `startServer`. */
+export interface StartServerOptions {
+  port: number;
+  host: string;
+  /** Checks every request but `/healthz` before the app; leave out only where the app guards itself. */
+  guard?: NodeGuard;
+}
+
+/** `/healthz`, with or without a query: the one path no token is asked for. */
+function isHealthCheck(url: string | undefined): boolean {
+  return url === '/healthz' || url?.startsWith('/healthz?') === true;
+}
+
+/** Puts `guard` in front of `listener`. */
+function guarded(guard: NodeGuard, listener: RequestListener): RequestListener {
+  return (req, res) => {
+    if (isHealthCheck(req.url)) {
+      listener(req, res);
+      return;
+    }
+    guard(req, res, (auth) => {
+      (req as IncomingMessage & { auth?: unknown }).auth = auth;
+      listener(req, res);
+    });
+  };
+}
+
 /** Listens on `host:port` (port 0 picks a free one). */
-export function startServer(app: Hono, options: { port: number; host: string }): Promise<RunningServer> {
+export function startServer(app: Hono, options: StartServerOptions): Promise<RunningServer> {
+  const guard = options.guard;
   return new Promise((resolve, reject) => {
     const server = serve(
       {
@@ -28,6 +69,12 @@ export function startServer(app: Hono, options: { port: number; host: string }):
         port: options.port,
         hostname: options.host,
         serverOptions: serverOptions(),
+        ...(guard
+          ? {
+              createServer: ((opts: ServerOptions, listener: RequestListener) =>
+                createServer(opts, guarded(guard, listener))) as typeof createServer,
+            }
+          : {}),
       },
       (info: AddressInfo) => {
         const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
