@@ -7,6 +7,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
  */
 import { Hono } from 'hono';
+import type { z } from 'zod';
 import { createFederatedCredentialRecord } from '../federation/federated-credential-input.ts';
 import { BadRequest, Conflict, NotFound } from '../http/errors.ts';
 import { createRandomAlphanumeric } from '../ids.ts';
@@ -22,6 +23,7 @@ import {
 import { CLIENT_ID_PATTERN } from './field-schemas.ts';
 import type { ManagementAuth, ManagementEnv } from './management-auth.ts';
 import { parsePathParam, readBody } from './parse-input.ts';
+import { updateClientAsRead } from './update-client-as-read.ts';
 
 const CREDENTIAL_ID = /^cred_[A-Za-z0-9]{1,64}$/;
 
@@ -48,6 +50,36 @@ export function createClientCredentialRoutes(opts: {
     return credential;
   };
 
+  /** A public-key credential from the request body (a PEM or a JWKS URL). */
+  const publicKeyRecord = (
+    id: string,
+    body: Extract<z.infer<typeof createClientCredentialSchema>, { credential_type: 'public_key' }>,
+  ): ClientCredentialRecord => {
+    const record: ClientCredentialRecord = {
+      id,
+      credentialType: 'public_key',
+      name: body.name ?? '',
+      createdAt: Date.now(),
+    };
+    if (body.pem !== undefined) {
+      try {
+        const key = normaliseCredentialKey(body.pem, body.alg);
+        record.pem = key.pem;
+        record.alg = key.alg;
+        if (body.name === undefined) record.name = key.kid;
+      } catch (err) {
+        if (err instanceof CredentialKeyError)
+          throw new BadRequest('invalid_body', `Payload validation error: ${err.message}`);
+        throw err;
+      }
+    } else if (body.jwks_uri !== undefined) {
+      record.jwksUri = body.jwks_uri;
+      if (body.alg !== undefined) record.alg = body.alg;
+      if (body.name === undefined) record.name = new URL(body.jwks_uri).host;
+    }
+    return record;
+  };
+
   app.get('/:id/credentials', auth.requireScope('read:client_credentials'), async (c) => {
     const client = await findClient(c.req);
     return c.json(client.credentials.map(toClientCredentialResponse));
@@ -58,49 +90,26 @@ export function createClientCredentialRoutes(opts: {
     audit.on('client_credential.created'),
     auth.requireScope('create:client_credentials'),
     async (c) => {
-      const client = await findClient(c.req);
       const body = await readBody(c.req, createClientCredentialSchema);
-      if (client.credentials.length >= MAX_CLIENT_CREDENTIALS) {
-        throw new Conflict(
-          'too_many_credentials',
-          `A client holds at most ${MAX_CLIENT_CREDENTIALS} credentials; delete one first`,
-        );
-      }
       const id = `cred_${createRandomAlphanumeric(16)}`;
-      if (body.credential_type === 'federated') {
-        const record = createFederatedCredentialRecord(id, body, Date.now());
-        await store.updateClient(client.clientId, { credentials: [...client.credentials, record] });
-        const after = toClientCredentialResponse(record);
-        recordChange(c, {
-          targetId: record.id,
-          before: null,
-          after: { client_id: client.clientId, ...after },
-        });
-        return c.json(after, 201);
-      }
-      const record: ClientCredentialRecord = {
-        id,
-        credentialType: 'public_key',
-        name: body.name ?? '',
-        createdAt: Date.now(),
-      };
-      if (body.pem !== undefined) {
-        try {
-          const key = normaliseCredentialKey(body.pem, body.alg);
-          record.pem = key.pem;
-          record.alg = key.alg;
-          if (body.name === undefined) record.name = key.kid;
-        } catch (err) {
-          if (err instanceof CredentialKeyError)
-            throw new BadRequest('invalid_body', `Payload validation error: ${err.message}`);
-          throw err;
-        }
-      } else if (body.jwks_uri !== undefined) {
-        record.jwksUri = body.jwks_uri;
-        if (body.alg !== undefined) record.alg = body.alg;
-        if (body.name === undefined) record.name = new URL(body.jwks_uri).host;
-      }
-      await store.updateClient(client.clientId, { credentials: [...client.credentials, record] });
+      const record =
+        body.credential_type === 'federated'
+          ? createFederatedCredentialRecord(id, body, Date.now())
+          : publicKeyRecord(id, body);
+      // the limit and the list as they are when written: a concurrent change reads them again
+      const { after: client } = await updateClientAsRead(
+        store,
+        () => findClient(c.req),
+        (current) => {
+          if (current.credentials.length >= MAX_CLIENT_CREDENTIALS) {
+            throw new Conflict(
+              'too_many_credentials',
+              `A client holds at most ${MAX_CLIENT_CREDENTIALS} credentials; delete one first`,
+            );
+          }
+          return { credentials: [...current.credentials, record] };
+        },
+      );
       const after = toClientCredentialResponse(record);
       recordChange(c, { targetId: record.id, before: null, after: { client_id: client.clientId, ...after } });
       return c.json(after, 201);
@@ -117,11 +126,16 @@ export function createClientCredentialRoutes(opts: {
     audit.on('client_credential.deleted'),
     auth.requireScope('delete:client_credentials'),
     async (c) => {
-      const client = await findClient(c.req);
+      const { before: client } = await updateClientAsRead(
+        store,
+        () => findClient(c.req),
+        (current) => {
+          const found = findCredential(current, c.req);
+          return { credentials: current.credentials.filter((x) => x.id !== found.id) };
+        },
+      );
+      // the state the removal applied to holds it
       const credential = findCredential(client, c.req);
-      await store.updateClient(client.clientId, {
-        credentials: client.credentials.filter((x) => x.id !== credential.id),
-      });
       recordChange(c, {
         targetId: credential.id,
         before: { client_id: client.clientId, ...toClientCredentialResponse(credential) },

@@ -21,6 +21,7 @@ import { CLIENT_ID_PATTERN } from './field-schemas.ts';
 import type { ManagementAuth, ManagementEnv } from './management-auth.ts';
 import { formatPage, pagingQueryShape, toPaging } from './paging.ts';
 import { parsePathParam, parseQuery, readBody, readOptionalBody } from './parse-input.ts';
+import { updateClientAsRead } from './update-client-as-read.ts';
 
 /** Dependencies of the client routes. */
 export interface ClientRoutesOptions {
@@ -160,7 +161,6 @@ export function createClientRoutes(opts: ClientRoutesOptions): Hono<ManagementEn
     audit.on('client.secret_rotated'),
     auth.requireScope('update:client_keys'),
     async (c) => {
-      const existing = await findClient(c.req);
       const query = parseQuery(c.req, rotateSecretQuerySchema);
       const body = await readOptionalBody(c.req, rotateSecretSchema);
       if (
@@ -176,8 +176,17 @@ export function createClientRoutes(opts: ClientRoutesOptions): Hono<ManagementEn
       const grace = body.grace_period_seconds ?? query.grace_period_seconds ?? 0;
       const now = Date.now();
       const { secret, record } = createSecret(hasher, now);
-      const { secrets, previousExpiresAt } = keepPreviousSecrets(existing.secrets, now, grace);
-      const client = await store.updateClient(existing.clientId, { secrets: [record, ...secrets] });
+      // the previous secrets as they are when written: a concurrent rotation's secret is kept too
+      let previousExpiresAt: number | null = null;
+      const { before: existing, after: client } = await updateClientAsRead(
+        store,
+        () => findClient(c.req),
+        (current) => {
+          const kept = keepPreviousSecrets(current.secrets, now, grace);
+          previousExpiresAt = kept.previousExpiresAt;
+          return { secrets: [record, ...kept.secrets] };
+        },
+      );
       const previousSecretsUntil =
         previousExpiresAt === null ? null : new Date(previousExpiresAt).toISOString();
       // The secrets never reach the audit log: only how many authenticate, and until when the old ones

@@ -509,7 +509,9 @@ export function createOpenApiDocument(issuer: string): Json {
           description:
             'The new secret is in this answer only. The previous secret stops working at once (as in Auth0), or ' +
             'after `grace_period_seconds` (gatehouse extension, in the body or the query, at most 30 days): both ' +
-            'work until `previous_secret_expires_at`, so the client switches without downtime.',
+            'work until `previous_secret_expires_at`, so the client switches without downtime. Rotations sent at ' +
+            "once each land (the second keeps the first one's secret as a previous one); 409 `concurrent_update` " +
+            'only if the client keeps changing through several retries.',
           scope: 'update:client_keys',
           parameters: [
             clientId,
@@ -523,7 +525,7 @@ export function createOpenApiDocument(issuer: string): Json {
           body: 'RotateSecret',
           optionalBody: true,
           responses: { '200': { description: 'Rotated', content: json(ref('RotatedSecret')) } },
-          errors: ['404', '413', '415'],
+          errors: ['404', '409', '413', '415'],
         }),
       },
       '/api/v2/clients/{id}/credentials': {
@@ -574,7 +576,7 @@ export function createOpenApiDocument(issuer: string): Json {
           scope: 'delete:client_credentials',
           parameters: [clientId, credentialIdParam],
           responses: noContent,
-          errors: ['404'],
+          errors: ['404', '409'],
         }),
       },
       '/api/v2/clients/{id}/revoke-tokens': {

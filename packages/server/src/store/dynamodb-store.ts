@@ -56,6 +56,7 @@ import { createDynamoDbTransfer } from './dynamodb-transfer.ts';
 import {
   type ClientGrantRecord,
   type ClientRecord,
+  nextUpdatedAt,
   type Page,
   type PageQuery,
   type ResourceServerRecord,
@@ -63,6 +64,7 @@ import {
   type Store,
   StoreConflictError,
   StoreNotFoundError,
+  StoreStaleError,
 } from './store.ts';
 
 /** Options of `createDynamoDbStore`. */
@@ -480,7 +482,8 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     async listClients(q) {
       return pageOfIndex(BY_TYPE_INDEX, { name: 'GSI1PK', value: LISTING.client }, q, toClient);
     },
-    async updateClient(clientId, patch) {
+    async updateClient(clientId, patch, condition) {
+      const ifUpdatedAt = condition?.ifUpdatedAt;
       const fields = pick(patch, [
         'name',
         'description',
@@ -496,11 +499,13 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         const disabling = await retrying(`disabling client ${clientId}`, async () => {
           const item = await get(itemKeys.client(clientId));
           if (!item) throw new StoreNotFoundError(`client ${clientId} not found`);
+          if (ifUpdatedAt !== undefined && item.updatedAt !== ifUpdatedAt)
+            throw new StoreStaleError(`client ${clientId} changed since it was read`);
           if (item.disabled === true) return undefined;
-          const updatedAt = Date.now();
+          const updatedAt = nextUpdatedAt(Number(item.updatedAt));
           const all = { ...fields, updatedAt };
           const names: Record<string, string> = {};
-          const values: Item = { ':false': false };
+          const values: Item = { ':false': false, ':read': item.updatedAt };
           const sets = Object.entries(all).map(([field, value], i) => {
             names[`#f${i}`] = field;
             values[`:f${i}`] = value;
@@ -512,7 +517,8 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
                 TableName: table,
                 Key: itemKeys.client(clientId),
                 UpdateExpression: `SET ${sets.join(', ')}`,
-                ConditionExpression: 'attribute_exists(PK) AND disabled = :false',
+                // pinned to the state read: a change meanwhile fails it, and the retry reads again
+                ConditionExpression: 'attribute_exists(PK) AND disabled = :false AND updatedAt = :read',
                 ExpressionAttributeNames: names,
                 ExpressionAttributeValues: values,
               },
@@ -524,13 +530,24 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         });
         if (disabling !== undefined) return disabling;
       }
+      if (ifUpdatedAt === undefined) {
+        const item = await updateItem(
+          itemKeys.client(clientId),
+          { ...fields, updatedAt: Date.now() },
+          { expression: 'attribute_exists(PK)' },
+        );
+        if (!item) throw new StoreNotFoundError(`client ${clientId} not found`);
+        return toClient(item);
+      }
       const item = await updateItem(
         itemKeys.client(clientId),
-        { ...fields, updatedAt: Date.now() },
-        { expression: 'attribute_exists(PK)' },
+        { ...fields, updatedAt: nextUpdatedAt(ifUpdatedAt) },
+        { expression: 'attribute_exists(PK) AND updatedAt = :read', values: { ':read': ifUpdatedAt } },
       );
-      if (!item) throw new StoreNotFoundError(`client ${clientId} not found`);
-      return toClient(item);
+      if (item) return toClient(item);
+      if (await get(itemKeys.client(clientId)))
+        throw new StoreStaleError(`client ${clientId} changed since it was read`);
+      throw new StoreNotFoundError(`client ${clientId} not found`);
     },
     async deleteClient(clientId) {
       await retrying(`deleting client ${clientId}`, async () => {

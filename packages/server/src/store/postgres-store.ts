@@ -53,6 +53,7 @@ import {
   type Store,
   StoreConflictError,
   StoreNotFoundError,
+  StoreStaleError,
 } from './store.ts';
 
 /** Options of `createPostgresStore`. */
@@ -458,25 +459,43 @@ export function createPostgresStore({
     async listClients(q) {
       return pageOf<ClientRow, ClientRecord>('clients', CLIENT_COLS, 'client_id', toClient, q);
     },
-    async updateClient(clientId, patch) {
+    async updateClient(clientId, patch, condition) {
+      const ifUpdatedAt = condition?.ifUpdatedAt;
       if (patch.disabled !== true) {
         const rows = await write<ClientRow>(
-          updateStatement('clients', 'client_id', clientId, CLIENT_COLS, CLIENT_PATCH, patch, true),
+          updateStatement(
+            'clients',
+            'client_id',
+            clientId,
+            CLIENT_COLS,
+            CLIENT_PATCH,
+            patch,
+            true,
+            ifUpdatedAt,
+          ),
         );
-        if (!rows[0]) throw new StoreNotFoundError(`client ${clientId} not found`);
-        return toClient(rows[0]);
+        if (rows[0]) return toClient(rows[0]);
+        if (
+          ifUpdatedAt !== undefined &&
+          (await read<ClientRow>({ ...SQL.clientById, values: [clientId] })).length > 0
+        )
+          throw new StoreStaleError(`client ${clientId} changed since it was read`);
+        throw new StoreNotFoundError(`client ${clientId} not found`);
       }
       // Disabling: the cut-off commits with the change, decided on the row as locked.
       return transaction(async (c) => {
-        const before = await c.query<{ disabled: boolean }>(
-          'SELECT disabled FROM clients WHERE client_id = $1 FOR UPDATE',
+        const before = await c.query<{ disabled: boolean; updated_at: string | number }>(
+          'SELECT disabled, updated_at FROM clients WHERE client_id = $1 FOR UPDATE',
           [clientId],
         );
-        if (!before.rows[0]) throw new StoreNotFoundError(`client ${clientId} not found`);
+        const row = before.rows[0];
+        if (!row) throw new StoreNotFoundError(`client ${clientId} not found`);
+        if (ifUpdatedAt !== undefined && Number(row.updated_at) !== ifUpdatedAt)
+          throw new StoreStaleError(`client ${clientId} changed since it was read`);
         const { rows } = await c.query<ClientRow>(
           updateStatement('clients', 'client_id', clientId, CLIENT_COLS, CLIENT_PATCH, patch, true),
         );
-        if (!before.rows[0].disabled) await cutoff(c, clientId, null);
+        if (!row.disabled) await cutoff(c, clientId, null);
         return toClient(rows[0]!);
       });
     },
@@ -804,9 +823,15 @@ function updateStatement(
   columns: ColumnMap,
   patch: object,
   touch: boolean,
+  ifUpdatedAt?: number,
 ): QueryConfig {
   const sets: string[] = [];
   const values: unknown[] = [key];
+  let where = `${keyColumn} = $1`;
+  if (ifUpdatedAt !== undefined) {
+    values.push(ifUpdatedAt);
+    where += ` AND updated_at = $${values.length}`;
+  }
   for (const [field, value] of Object.entries(patch)) {
     const target = columns[field];
     if (target === undefined || value === undefined) continue;
@@ -814,13 +839,14 @@ function updateStatement(
     sets.push(`${target.column} = $${values.length}`);
   }
   if (touch) {
+    // forward by at least 1 ms, so two writes in one millisecond still differ (ClientUpdateCondition)
     values.push(Date.now());
-    sets.push(`updated_at = $${values.length}`);
+    sets.push(`updated_at = GREATEST($${values.length}, updated_at + 1)`);
   }
   // An empty patch still answers the record (and tells a missing one).
   if (sets.length === 0) sets.push(`${keyColumn} = ${keyColumn}`);
   return {
-    text: `UPDATE ${table} SET ${sets.join(', ')} WHERE ${keyColumn} = $1 RETURNING ${cols}`,
+    text: `UPDATE ${table} SET ${sets.join(', ')} WHERE ${where} RETURNING ${cols}`,
     values,
   };
 }

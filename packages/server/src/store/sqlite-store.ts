@@ -25,6 +25,7 @@ import {
   type ClientSecretRecord,
   type CutoffRecord,
   type NewRevokedToken,
+  nextUpdatedAt,
   type Page,
   type PageQuery,
   REVOCATION_RETENTION_MS,
@@ -40,6 +41,7 @@ import {
   type Store,
   StoreConflictError,
   StoreNotFoundError,
+  StoreStaleError,
 } from './store.ts';
 
 /** Options of `createSqliteStore`. */
@@ -209,27 +211,31 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
     s.rsDelete.run(id);
   });
 
-  const updateClientTx = db.transaction((clientId: string, patch: Partial<ClientRecord>): ClientRecord => {
-    const existing = getClientSync(clientId);
-    if (!existing) throw new StoreNotFoundError(`client ${clientId} not found`);
-    const next: ClientRecord = {
-      ...existing,
-      ...definedOnly(patch, [
-        'name',
-        'description',
-        'appType',
-        'tokenEndpointAuthMethod',
-        'secrets',
-        'credentials',
-        'metadata',
-        'disabled',
-      ]),
-      updatedAt: Date.now(),
-    };
-    s.clientUpdate.run(fromClient(next));
-    if (next.disabled && !existing.disabled) cutoff(clientId, null);
-    return next;
-  });
+  const updateClientTx = db.transaction(
+    (clientId: string, patch: Partial<ClientRecord>, ifUpdatedAt: number | undefined): ClientRecord => {
+      const existing = getClientSync(clientId);
+      if (!existing) throw new StoreNotFoundError(`client ${clientId} not found`);
+      if (ifUpdatedAt !== undefined && existing.updatedAt !== ifUpdatedAt)
+        throw new StoreStaleError(`client ${clientId} changed since it was read`);
+      const next: ClientRecord = {
+        ...existing,
+        ...definedOnly(patch, [
+          'name',
+          'description',
+          'appType',
+          'tokenEndpointAuthMethod',
+          'secrets',
+          'credentials',
+          'metadata',
+          'disabled',
+        ]),
+        updatedAt: nextUpdatedAt(existing.updatedAt),
+      };
+      s.clientUpdate.run(fromClient(next));
+      if (next.disabled && !existing.disabled) cutoff(clientId, null);
+      return next;
+    },
+  );
 
   const deleteClientTx = db.transaction((clientId: string): void => {
     s.grantDeleteByClient.run(clientId);
@@ -397,8 +403,8 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
     async listClients(q) {
       return pageOf(s.clientPage, s.clientCount, toClient, q);
     },
-    async updateClient(clientId, patch) {
-      return updateClientTx(clientId, patch);
+    async updateClient(clientId, patch, condition) {
+      return updateClientTx(clientId, patch, condition?.ifUpdatedAt);
     },
     async deleteClient(clientId) {
       deleteClientTx(clientId);

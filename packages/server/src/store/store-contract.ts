@@ -15,6 +15,7 @@ import {
   type Store,
   StoreConflictError,
   StoreNotFoundError,
+  StoreStaleError,
 } from './store.ts';
 import { runStoreTransferContract } from './store-transfer-contract.ts';
 
@@ -327,6 +328,47 @@ export function runStoreContract(
         expect(updated.name).toBe(created.name);
         expect(updated.createdAt).toBe(created.createdAt);
         expect(await store.getClient(created.clientId)).toEqual(updated);
+      });
+
+      it('applies a conditional update only to the state it read, and moves updatedAt past it', async () => {
+        const created = await store.createClient(sampleClient());
+        const secret = { id: '3333333333333333', hash: 'ab'.repeat(32), createdAt: 1, expiresAt: null };
+        const first = await store.updateClient(
+          created.clientId,
+          { secrets: [secret] },
+          { ifUpdatedAt: created.updatedAt },
+        );
+        expect(first.updatedAt).toBeGreaterThan(created.updatedAt);
+        // a writer that read the client before that update loses, and writes nothing
+        await expect(
+          store.updateClient(created.clientId, { secrets: [] }, { ifUpdatedAt: created.updatedAt }),
+        ).rejects.toBeInstanceOf(StoreStaleError);
+        await expect(
+          store.updateClient(created.clientId, { disabled: true }, { ifUpdatedAt: created.updatedAt }),
+        ).rejects.toBeInstanceOf(StoreStaleError);
+        expect(await store.getClient(created.clientId)).toEqual(first);
+        // two updates within one millisecond still leave different stamps
+        const second = await store.updateClient(
+          created.clientId,
+          { name: 'a' },
+          { ifUpdatedAt: first.updatedAt },
+        );
+        const third = await store.updateClient(
+          created.clientId,
+          { name: 'b' },
+          { ifUpdatedAt: second.updatedAt },
+        );
+        expect(third.updatedAt).toBeGreaterThan(second.updatedAt);
+        expect(second.updatedAt).toBeGreaterThan(first.updatedAt);
+        const disabled = await store.updateClient(
+          created.clientId,
+          { disabled: true },
+          { ifUpdatedAt: third.updatedAt },
+        );
+        expect(disabled).toMatchObject({ disabled: true, name: 'b', secrets: [secret] });
+        await expect(
+          store.updateClient(createClientId(), { name: 'x' }, { ifUpdatedAt: 1 }),
+        ).rejects.toBeInstanceOf(StoreNotFoundError);
       });
 
       it('refuses to update or delete an unknown client', async () => {

@@ -160,12 +160,32 @@ export interface ResourceServerStore {
   deleteResourceServer(id: string, opts?: { force?: boolean }): Promise<void>;
 }
 
+/** The optimistic-concurrency condition of `ClientStore.updateClient`. */
+export interface ClientUpdateCondition {
+  /** The `updatedAt` the client was read with. */
+  ifUpdatedAt?: number | undefined;
+}
+
+/** The `updatedAt` an update writes: now, and past the one it replaces (two writes in one ms still differ). */
+export function nextUpdatedAt(previous: number): number {
+  return Math.max(Date.now(), previous + 1);
+}
+
 export interface ClientStore {
   createClient(c: NewClient): Promise<ClientRecord>;
   getClient(clientId: string): Promise<ClientRecord | null>;
   listClients(q: PageQuery): Promise<Page<ClientRecord>>;
-  /** Disabling a client (`disabled` false -> true) sets its every-audience cut-off in the same transaction. */
-  updateClient(clientId: string, patch: ClientPatch): Promise<ClientRecord>;
+  /**
+   * Disabling a client (`disabled` false -> true) sets its every-audience cut-off in the same
+   * transaction. With `ifUpdatedAt`, the update applies only while the client's `updatedAt` is still
+   * that value (StoreStaleError otherwise, nothing written): a read-modify-write of its secrets or
+   * credentials cannot lose a concurrent one. Every update moves `updatedAt` forward by at least 1.
+   */
+  updateClient(
+    clientId: string,
+    patch: ClientPatch,
+    condition?: ClientUpdateCondition,
+  ): Promise<ClientRecord>;
   /** Deletes the client and its grants, and sets its every-audience cut-off, in one transaction. */
   deleteClient(clientId: string): Promise<void>;
 }
@@ -331,6 +351,14 @@ export class StoreConflictError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StoreConflictError';
+  }
+}
+
+/** Raised when a conditional update finds the record changed since it was read (see `ClientUpdateCondition`). */
+export class StoreStaleError extends StoreConflictError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreStaleError';
   }
 }
 
