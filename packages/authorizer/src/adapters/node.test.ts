@@ -1,14 +1,18 @@
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { echo, runAdapterContract } from '../testing/adapter-contract.ts';
+import type { AuthContext } from '../authorizer/create-authorizer.ts';
+import { echo, type RunningApp, runAdapterContract } from '../testing/adapter-contract.ts';
 import { createNodeGuard, withAuthorization } from './node.ts';
 
-runAdapterContract('node:http', async (authorizer) => {
+/** Serves `listen(onAllowed)` on 127.0.0.1, counting the requests the handler was given. */
+async function start(
+  listen: (onAllowed: (auth: AuthContext, send: (body: string) => void) => void) => RequestListener,
+): Promise<RunningApp> {
   let handled = 0;
   const server = createServer(
-    withAuthorization(authorizer, (req, res) => {
+    listen((auth, send) => {
       handled++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(echo(req.auth));
+      send(echo(auth));
     }),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -22,26 +26,16 @@ runAdapterContract('node:http', async (authorizer) => {
         server.close(() => resolve());
       }),
   };
-});
+}
 
-runAdapterContract('node:http guard (connect-style)', async (authorizer) => {
-  let handled = 0;
+const answer = (res: Parameters<RequestListener>[1]) => (body: string) =>
+  res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+
+runAdapterContract('node:http', (authorizer) =>
+  start((onAllowed) => withAuthorization(authorizer, (req, res) => onAllowed(req.auth, answer(res)))),
+);
+
+runAdapterContract('node:http guard (connect-style)', (authorizer) => {
   const guard = createNodeGuard(authorizer);
-  const server = createServer((req, res) =>
-    guard(req, res, (auth) => {
-      handled++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(echo(auth));
-    }),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    handled: () => handled,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return start((onAllowed) => (req, res) => guard(req, res, (auth) => onAllowed(auth, answer(res))));
 });

@@ -3,58 +3,22 @@
  * DynamoDB store: a change made through one is in the other's log, and both instances' token
  * counts sum up in the store.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../../../test/services/dynamodb-local.ts';
-import { createTestDatabase, type TestDatabase } from '../../../../test/services/postgres.ts';
-import { createStoreTable } from '../store/dynamodb-table.ts';
+import {
+  DYNAMODB_BACKEND,
+  POSTGRES_BACKEND,
+  type StoreBackend,
+} from '../../../../test/services/shared-store-backends.ts';
 import { startTestServer, type TestServer } from '../testing/start-test-server.ts';
 
-interface Backend {
-  name: string;
-  setUp(): Promise<{ env: Record<string, string>; tearDown(): Promise<void> }>;
-}
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'PostgreSQL',
-    async setUp() {
-      const db: TestDatabase = await createTestDatabase({ prefix: 'gatehouse_audit' });
-      return {
-        env: { GATEHOUSE_STORE: 'postgres', GATEHOUSE_DATABASE_URL: db.connectionString },
-        tearDown: () => db.drop(),
-      };
-    },
-  },
-  {
-    name: 'DynamoDB Local',
-    async setUp() {
-      const ddb: DynamoDbLocal = await startDynamoDbLocal();
-      const client = new DynamoDBClient({
-        endpoint: ddb.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      });
-      await createStoreTable({ table: 'gatehouse_audit', client });
-      client.destroy();
-      return {
-        env: {
-          GATEHOUSE_STORE: 'dynamodb',
-          GATEHOUSE_DYNAMODB_TABLE: 'gatehouse_audit',
-          GATEHOUSE_DYNAMODB_ENDPOINT: ddb.endpoint,
-        },
-        tearDown: () => ddb.stop(),
-      };
-    },
-  },
-];
+const BACKENDS: StoreBackend[] = [POSTGRES_BACKEND, DYNAMODB_BACKEND];
 
 describe.each(BACKENDS)('audit log on $name, two instances', (backend) => {
   let a: TestServer;
   let b: TestServer;
   let tearDown: () => Promise<void>;
   beforeAll(async () => {
-    const setUp = await backend.setUp();
+    const setUp = await backend.setUp('gatehouse_audit');
     tearDown = setUp.tearDown;
     a = await startTestServer({ env: setUp.env });
     b = await startTestServer({

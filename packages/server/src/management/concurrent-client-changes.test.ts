@@ -6,53 +6,17 @@
  * condition, these lose updates.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../../../test/services/dynamodb-local.ts';
-import { createTestDatabase } from '../../../../test/services/postgres.ts';
-import { createStoreTable } from '../store/dynamodb-table.ts';
+import {
+  DYNAMODB_BACKEND,
+  POSTGRES_BACKEND,
+  SQLITE_BACKEND,
+  type StoreBackend,
+} from '../../../../test/services/shared-store-backends.ts';
 import { startTestServer, type TestServer } from '../testing/start-test-server.ts';
 import { MAX_CLIENT_CREDENTIALS } from './client-credential-schemas.ts';
 
-interface Backend {
-  name: string;
-  setUp(): Promise<{ env: Record<string, string>; tearDown(): Promise<void> }>;
-}
-
-const BACKENDS: Backend[] = [
-  { name: 'SQLite', setUp: async () => ({ env: {}, tearDown: async () => {} }) },
-  {
-    name: 'PostgreSQL',
-    async setUp() {
-      const db = await createTestDatabase({ prefix: 'gatehouse_concurrent' });
-      return {
-        env: { GATEHOUSE_STORE: 'postgres', GATEHOUSE_DATABASE_URL: db.connectionString },
-        tearDown: () => db.drop(),
-      };
-    },
-  },
-  {
-    name: 'DynamoDB Local',
-    async setUp() {
-      const ddb: DynamoDbLocal = await startDynamoDbLocal();
-      const client = new DynamoDBClient({
-        endpoint: ddb.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      });
-      await createStoreTable({ table: 'gatehouse_concurrent', client });
-      client.destroy();
-      return {
-        env: {
-          GATEHOUSE_STORE: 'dynamodb',
-          GATEHOUSE_DYNAMODB_TABLE: 'gatehouse_concurrent',
-          GATEHOUSE_DYNAMODB_ENDPOINT: ddb.endpoint,
-        },
-        tearDown: () => ddb.stop(),
-      };
-    },
-  },
-];
+const BACKENDS: StoreBackend[] = [SQLITE_BACKEND, POSTGRES_BACKEND, DYNAMODB_BACKEND];
 
 async function json<T>(res: Response): Promise<T> {
   const body = (await res.json()) as T;
@@ -70,7 +34,7 @@ describe.each(BACKENDS)('concurrent changes to one client on $name', (backend) =
   let tearDown: () => Promise<void> = async () => {};
 
   beforeAll(async () => {
-    const setUp = await backend.setUp();
+    const setUp = await backend.setUp('gatehouse_concurrent');
     tearDown = setUp.tearDown;
     server = await startTestServer({ env: setUp.env });
   });
