@@ -54,6 +54,7 @@ import {
 } from './dynamodb-table.ts';
 import { createDynamoDbTransfer } from './dynamodb-transfer.ts';
 import {
+  CLIENT_PATCH_FIELDS,
   type ClientGrantRecord,
   type ClientRecord,
   nextUpdatedAt,
@@ -484,16 +485,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     },
     async updateClient(clientId, patch, condition) {
       const ifUpdatedAt = condition?.ifUpdatedAt;
-      const fields = pick(patch, [
-        'name',
-        'description',
-        'appType',
-        'tokenEndpointAuthMethod',
-        'secrets',
-        'credentials',
-        'metadata',
-        'disabled',
-      ]);
+      const fields = pick(patch, CLIENT_PATCH_FIELDS);
       if (fields.disabled === true) {
         // Disabling: the cut-off commits with the change, decided on the state the condition pins.
         const disabling = await retrying(`disabling client ${clientId}`, async () => {

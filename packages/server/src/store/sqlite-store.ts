@@ -19,6 +19,7 @@ import { createSqliteAuditLog } from './sqlite-audit-log.ts';
 import { migrateSqlite } from './sqlite-migrations.ts';
 import { createSqliteTransfer } from './sqlite-transfer.ts';
 import {
+  CLIENT_PATCH_FIELDS,
   type ClientCredentialRecord,
   type ClientGrantRecord,
   type ClientRecord,
@@ -219,16 +220,7 @@ export function createSqliteStore({ file, busyTimeoutMs = 5000 }: SqliteStoreOpt
         throw new StoreStaleError(`client ${clientId} changed since it was read`);
       const next: ClientRecord = {
         ...existing,
-        ...definedOnly(patch, [
-          'name',
-          'description',
-          'appType',
-          'tokenEndpointAuthMethod',
-          'secrets',
-          'credentials',
-          'metadata',
-          'disabled',
-        ]),
+        ...definedOnly(patch, CLIENT_PATCH_FIELDS),
         updatedAt: nextUpdatedAt(existing.updatedAt),
       };
       s.clientUpdate.run(fromClient(next));

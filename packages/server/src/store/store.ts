@@ -160,6 +160,18 @@ export interface ResourceServerStore {
   deleteResourceServer(id: string, opts?: { force?: boolean }): Promise<void>;
 }
 
+/** The fields `ClientStore.updateClient` changes (what a `ClientPatch` may hold). */
+export const CLIENT_PATCH_FIELDS = [
+  'name',
+  'description',
+  'appType',
+  'tokenEndpointAuthMethod',
+  'secrets',
+  'credentials',
+  'metadata',
+  'disabled',
+] as const satisfies readonly (keyof ClientPatch)[];
+
 /** The optimistic-concurrency condition of `ClientStore.updateClient`. */
 export interface ClientUpdateCondition {
   /** The `updatedAt` the client was read with. */
