@@ -284,23 +284,13 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     fields: Record<string, unknown>,
     condition: { expression: string; values?: Item },
   ): Promise<Item | undefined> {
-    const names: Record<string, string> = {};
-    const values: Item = { ...condition.values };
-    const sets: string[] = [];
-    for (const [i, [field, value]] of Object.entries(fields).entries()) {
-      names[`#f${i}`] = field;
-      values[`:f${i}`] = value;
-      sets.push(`#f${i} = :f${i}`);
-    }
     try {
       const out = await doc.send(
         new UpdateCommand({
           TableName: table,
           Key: key,
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          ...setFields(fields, condition.values),
           ConditionExpression: condition.expression,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -495,24 +485,14 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
             throw new StoreStaleError(`client ${clientId} changed since it was read`);
           if (item.disabled === true) return undefined;
           const updatedAt = nextUpdatedAt(Number(item.updatedAt));
-          const all = { ...fields, updatedAt };
-          const names: Record<string, string> = {};
-          const values: Item = { ':false': false, ':read': item.updatedAt };
-          const sets = Object.entries(all).map(([field, value], i) => {
-            names[`#f${i}`] = field;
-            values[`:f${i}`] = value;
-            return `#f${i} = :f${i}`;
-          });
           const codes = await transact([
             {
               Update: {
                 TableName: table,
                 Key: itemKeys.client(clientId),
-                UpdateExpression: `SET ${sets.join(', ')}`,
+                ...setFields({ ...fields, updatedAt }, { ':false': false, ':read': item.updatedAt }),
                 // pinned to the state read: a change meanwhile fails it, and the retry reads again
                 ConditionExpression: 'attribute_exists(PK) AND disabled = :false AND updatedAt = :read',
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: values,
               },
             },
             ...(await revocations.prepareCutoffs([{ clientId, audience: null }])),
@@ -677,23 +657,13 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
           const existing = toClientGrant(grant);
           if (existing.scope.every((scope) => newScope.includes(scope))) return undefined;
           const updatedAt = Date.now();
-          const all = { ...fields, updatedAt };
-          const names: Record<string, string> = {};
-          const values: Item = { ':id': id, ':seen': existing.updatedAt };
-          const sets = Object.entries(all).map(([field, value], i) => {
-            names[`#f${i}`] = field;
-            values[`:f${i}`] = value;
-            return `#f${i} = :f${i}`;
-          });
           const codes = await transact([
             {
               Update: {
                 TableName: table,
                 Key: itemKeys.clientGrant(existing.clientId, existing.audience),
-                UpdateExpression: `SET ${sets.join(', ')}`,
+                ...setFields({ ...fields, updatedAt }, { ':id': id, ':seen': existing.updatedAt }),
                 ConditionExpression: 'id = :id AND updatedAt = :seen',
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: values,
               },
             },
             ...(await revocations.prepareCutoffs([
@@ -1002,4 +972,27 @@ function toSigningKey(i: Item): SigningKeyRecord {
     retiredAt: i.retiredAt ?? null,
     revokedAt: i.revokedAt ?? null,
   } as SigningKeyRecord;
+}
+
+/** `SET` of every field (names and values as placeholders), beside the condition's own `values`. */
+function setFields(
+  fields: Record<string, unknown>,
+  values: Item = {},
+): {
+  UpdateExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Item;
+} {
+  const names: Record<string, string> = {};
+  const all: Item = { ...values };
+  const sets = Object.entries(fields).map(([field, value], i) => {
+    names[`#f${i}`] = field;
+    all[`:f${i}`] = value;
+    return `#f${i} = :f${i}`;
+  });
+  return {
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: all,
+  };
 }
