@@ -23,6 +23,7 @@ import { createContactsApp } from '../services/contacts/src/http/app.ts';
 import { createContactsAuthorization } from '../services/contacts/src/http/authorization.ts';
 import { startServer } from '../services/contacts/src/http/server.ts';
 import { createSqliteContactStore } from '../services/contacts/src/store/sqlite-contact-store.ts';
+import { basic, json, provisionBenchClient } from './lib/gatehouse.ts';
 import { type LoadResult, ratio, runLoad } from './lib/load.ts';
 import { freePort, hasTaskset, spawnUntilReady } from './lib/processes.ts';
 
@@ -79,13 +80,6 @@ async function serve(mode: 'auth' | 'open'): Promise<void> {
   });
 }
 
-async function json(url: string, init: RequestInit): Promise<Record<string, unknown>> {
-  const r = await fetch(url, init);
-  const body = (await r.json()) as Record<string, unknown>;
-  if (!r.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${r.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
 /** A gatehouse server with a contacts API and a Read client; returns a valid token (1 h). */
 async function issueToken(): Promise<{
   issuer: string;
@@ -108,44 +102,15 @@ async function issueToken(): Promise<{
       GATEHOUSE_LOG_LEVEL: 'warn',
     },
   });
-  const form = (extra: Record<string, string>) =>
-    new URLSearchParams({ grant_type: 'client_credentials', ...extra });
-  const basic = (id: string, secret: string) =>
-    `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-  const mgmt = await json(`${issuer}oauth/token`, {
-    method: 'POST',
-    headers: { authorization: basic(admin.id, admin.secret) },
-    body: form({ audience: `${issuer}api/v2/` }),
-  });
-  const headers = { authorization: `Bearer ${mgmt.access_token}`, 'content-type': 'application/json' };
-  const audience = 'https://contacts.gatehouse.local/';
-  await json(`${issuer}api/v2/resource-servers`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({
-      identifier: audience,
-      name: 'Contacts',
-      scopes: [{ value: 'read:contacts', description: 'Read' }],
-    }),
-  });
-  const client = await json(`${issuer}api/v2/clients`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ name: 'Read Service' }),
-  });
-  await json(`${issuer}api/v2/client-grants`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ client_id: client.client_id, audience, scope: ['read:contacts'] }),
-  });
+  const client = await provisionBenchClient(issuer, admin, 'https://contacts.gatehouse.local/');
   const token = await json(`${issuer}oauth/token`, {
     method: 'POST',
-    headers: { authorization: basic(String(client.client_id), String(client.client_secret)) },
-    body: form({ audience }),
+    headers: { authorization: basic(client.clientId, client.clientSecret) },
+    body: new URLSearchParams({ grant_type: 'client_credentials', audience: client.audience }),
   });
   return {
     issuer,
-    audience,
+    audience: client.audience,
     token: String(token.access_token),
     stop: async () => {
       await server.stop();

@@ -21,6 +21,7 @@ import { dynamoDbConnection, openStore } from '../packages/server/src/store/open
 import type { ClientRecord } from '../packages/server/src/store/store.ts';
 import { startDynamoDbLocal } from '../test/services/dynamodb-local.ts';
 import { createTestDatabase } from '../test/services/postgres.ts';
+import { basic, provisionBenchClient } from './lib/gatehouse.ts';
 import { type LoadResult, ratio, runLoad } from './lib/load.ts';
 import { freePort, spawnUntilReady } from './lib/processes.ts';
 
@@ -37,17 +38,6 @@ const MANY_CLIENTS = Number(process.env.BENCH_STORE_CLIENTS ?? 100_000);
 const node = process.execPath;
 
 type StoreEnv = Record<string, string>;
-
-function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-}
-
-async function json(url: string, init: RequestInit): Promise<Record<string, unknown>> {
-  const r = await fetch(url, init);
-  const body = (await r.json()) as Record<string, unknown>;
-  if (!r.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${r.status} ${JSON.stringify(body)}`);
-  return body;
-}
 
 /** `count` client records as the Management API would store them (one hashed secret each). */
 function clientRecords(count: number, from: number): ClientRecord[] {
@@ -184,35 +174,7 @@ async function startBenchServer(name: string, storeEnv: StoreEnv, clients: numbe
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const mgmt = await json(`${issuer}oauth/token`, {
-      method: 'POST',
-      headers: {
-        authorization: basic(admin.id, admin.secret),
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ grant_type: 'client_credentials', audience: `${issuer}api/v2/` }),
-    });
-    const auth = { authorization: `Bearer ${mgmt.access_token}`, 'content-type': 'application/json' };
-    const audience = 'https://contacts.bench/';
-    await json(`${issuer}api/v2/resource-servers`, {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify({
-        identifier: audience,
-        name: 'Contacts',
-        scopes: [{ value: 'read:contacts', description: 'Read' }],
-      }),
-    });
-    const client = await json(`${issuer}api/v2/clients`, {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify({ name: 'Bench' }),
-    });
-    await json(`${issuer}api/v2/client-grants`, {
-      method: 'POST',
-      headers: auth,
-      body: JSON.stringify({ client_id: client.client_id, audience, scope: ['read:contacts'] }),
-    });
+    const client = await provisionBenchClient(issuer, admin, 'https://contacts.bench/');
     // The admin and the bench client are two of them.
     console.log(`${name}: seeding ${clients - 2} clients through the store…`);
     const seedSeconds = await seedClients(config, clients - 2, 0);
@@ -225,17 +187,17 @@ async function startBenchServer(name: string, storeEnv: StoreEnv, clients: numbe
           url: `${issuer}oauth/token`,
           method: 'POST',
           headers: {
-            authorization: basic(String(client.client_id), String(client.client_secret)),
+            authorization: basic(client.clientId, client.clientSecret),
             'content-type': 'application/x-www-form-urlencoded',
           },
-          body: `grant_type=client_credentials&audience=${encodeURIComponent(audience)}`,
+          body: `grant_type=client_credentials&audience=${encodeURIComponent(client.audience)}`,
           connections: CONNECTIONS,
           seconds,
         }),
       list: (query, rounds, warmUp) =>
         latency(
           `${issuer}api/v2/clients?per_page=50&${query}`,
-          { authorization: auth.authorization },
+          { authorization: `Bearer ${client.managementToken}` },
           rounds,
           warmUp,
         ),

@@ -14,6 +14,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { basic, provisionBenchClient } from './lib/gatehouse.ts';
 import { type LoadResult, ratio, runLoad } from './lib/load.ts';
 import { freePort, hasTaskset, spawnUntilReady } from './lib/processes.ts';
 
@@ -67,17 +68,6 @@ async function rawCeiling(cpus: string | undefined, processes: number) {
   };
 }
 
-function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-}
-
-async function json(url: string, init: RequestInit): Promise<Record<string, unknown>> {
-  const r = await fetch(url, init);
-  const body = (await r.json()) as Record<string, unknown>;
-  if (!r.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${r.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
 const tokenLoad = (url: string, authorization: string, body: string, cpus: string | undefined) => () =>
   runLoad({
     url,
@@ -107,43 +97,14 @@ async function gatehouse(cpus: string | undefined): Promise<Server> {
       GATEHOUSE_LOG_LEVEL: 'warn',
     },
   });
-  const mgmt = await json(`${issuer}oauth/token`, {
-    method: 'POST',
-    headers: {
-      authorization: basic(admin.id, admin.secret),
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', audience: `${issuer}api/v2/` }),
-  });
-  const auth = { authorization: `Bearer ${mgmt.access_token}`, 'content-type': 'application/json' };
-  const audience = 'https://contacts.bench/';
-  await json(`${issuer}api/v2/resource-servers`, {
-    method: 'POST',
-    headers: auth,
-    body: JSON.stringify({
-      identifier: audience,
-      name: 'Contacts',
-      scopes: [{ value: 'read:contacts', description: 'Read' }],
-      signing_alg: 'RS256',
-    }),
-  });
-  const client = await json(`${issuer}api/v2/clients`, {
-    method: 'POST',
-    headers: auth,
-    body: JSON.stringify({ name: 'Bench' }),
-  });
-  await json(`${issuer}api/v2/client-grants`, {
-    method: 'POST',
-    headers: auth,
-    body: JSON.stringify({ client_id: client.client_id, audience, scope: ['read:contacts'] }),
-  });
+  const client = await provisionBenchClient(issuer, admin, 'https://contacts.bench/');
   return {
     name: 'gatehouse',
     pid: server.child.pid!,
     load: tokenLoad(
       `${issuer}oauth/token`,
-      basic(String(client.client_id), String(client.client_secret)),
-      `grant_type=client_credentials&audience=${encodeURIComponent(audience)}`,
+      basic(client.clientId, client.clientSecret),
+      `grant_type=client_credentials&audience=${encodeURIComponent(client.audience)}`,
       cpus,
     ),
     stop: async () => {
