@@ -174,6 +174,7 @@ describe.each<Mode>(['node guard', 'hono middleware'])(
     it('serves /healthz (with a query too) without a token, and guards every other path', async () => {
       expect((await call('/healthz?probe=1', undefined)).status).toBe(200);
       expect((await call('/healthz/', undefined)).status).toBe(401);
+      expect((await call('/healthz', undefined, { method: 'POST' })).status).toBe(401);
       expect((await call('/healthz/../contacts', undefined)).status).not.toBe(200);
     });
   },

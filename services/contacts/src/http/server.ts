@@ -40,15 +40,16 @@ export interface StartServerOptions {
   guard?: NodeGuard;
 }
 
-/** `/healthz`, with or without a query: the one path no token is asked for. */
-function isHealthCheck(url: string | undefined): boolean {
+/** `GET /healthz` (or HEAD), with or without a query: the one request no token is asked for. */
+function isHealthCheck(method: string | undefined, url: string | undefined): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
   return url === '/healthz' || url?.startsWith('/healthz?') === true;
 }
 
 /** Puts `guard` in front of `listener`. */
 function guarded(guard: NodeGuard, listener: RequestListener): RequestListener {
   return (req, res) => {
-    if (isHealthCheck(req.url)) {
+    if (isHealthCheck(req.method, req.url)) {
       listener(req, res);
       return;
     }
