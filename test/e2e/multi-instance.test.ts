@@ -221,6 +221,23 @@ describe.each(BACKENDS)('two gatehouse serve processes sharing $name', (backend)
 
   it('puts a key rotated through one instance in force on the other', async () => {
     const { audience, client } = await createApiAndClient(a);
+    // Rotation promotes the `next` key, which every instance publishes ahead of its use. An instance
+    // that built its JWKS before the other one made that key (both started together) publishes it
+    // within its sync interval: wait for that, as the rotation schedule's pre-publication does.
+    const keys = (await management(a.url, adminToken, 'GET', 'keys/signing')).body as {
+      kid: string;
+      alg: string;
+      next: boolean;
+    }[];
+    const next = keys.filter((k) => k.next && k.alg === 'RS256').map((k) => k.kid);
+    expect(next.length).toBeGreaterThan(0);
+    const publishedByB = await eventually(async () => {
+      const jwks = (await (await fetch(`${b.url}/.well-known/jwks.json`)).json()) as {
+        keys: { kid: string }[];
+      };
+      return next.every((kid) => jwks.keys.some((k) => k.kid === kid));
+    });
+    expect(publishedByB).toBe(true);
     const rotated = await management(a.url, adminToken, 'POST', 'keys/signing/rotate');
     expect(rotated.status).toBe(201);
     const kid = (rotated.body as { kid: string }).kid;
