@@ -4,7 +4,12 @@
  * is the same check as a function to call from your own listener.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { AuthContext, AuthorizeResult, Authorizer } from '../authorizer/create-authorizer.ts';
+import type {
+  AuthContext,
+  AuthorizeRequest,
+  AuthorizeResult,
+  Authorizer,
+} from '../authorizer/create-authorizer.ts';
 import { toBearerResponse } from '../errors/bearer-response.ts';
 import { type AdapterOptions, authorizationOfRaw, resolveAuthorizer } from './resolve-authorizer.ts';
 
@@ -18,16 +23,28 @@ export type NodeMiddleware = ((req: IncomingMessage, res: ServerResponse) => Pro
   readonly authorizer: Authorizer;
 };
 
+/** What the authorizer is asked about a Node request. */
+function requestOf(req: IncomingMessage): AuthorizeRequest {
+  return { method: req.method, path: req.url, authorization: authorizationOfRaw(req.rawHeaders) };
+}
+
+type Refusal = Extract<AuthorizeResult, { ok: false }>;
+
+/** Answers a refusal (RFC 6750 status, challenge and body). */
+function refuse(res: ServerResponse, result: Refusal, authorizer: Authorizer): void {
+  const answer = toBearerResponse(result.error, authorizer);
+  res.writeHead(answer.status, answer.headers).end(answer.body);
+}
+
 /** Creates the check; `.authorizer` is the core it uses (close it on shutdown). */
 export function createNodeMiddleware(options: AdapterOptions): NodeMiddleware {
   const authorizer = resolveAuthorizer(options);
   const check = async (req: IncomingMessage, res: ServerResponse): Promise<AuthContext | null> => {
-    const request = { method: req.method, path: req.url, authorization: authorizationOfRaw(req.rawHeaders) };
+    const request = requestOf(req);
     // the common case decides without waiting on a promise
     const result = authorizer.authorizeNow(request) ?? (await authorizer.authorize(request));
     if (!result.ok) {
-      const answer = toBearerResponse(result.error, authorizer);
-      res.writeHead(answer.status, answer.headers).end(answer.body);
+      refuse(res, result, authorizer);
       return null;
     }
     Object.assign(req, { auth: result.auth });
@@ -50,20 +67,16 @@ export type NodeGuard = ((
 /** Creates the connect-style check; `.authorizer` is the core it uses (close it on shutdown). */
 export function createNodeGuard(options: AdapterOptions): NodeGuard {
   const authorizer = resolveAuthorizer(options);
-  const refuse = (res: ServerResponse, result: Extract<AuthorizeResult, { ok: false }>): void => {
-    const answer = toBearerResponse(result.error, authorizer);
-    res.writeHead(answer.status, answer.headers).end(answer.body);
-  };
   const guard = (req: IncomingMessage, res: ServerResponse, next: (auth: AuthContext) => void): void => {
-    const request = { method: req.method, path: req.url, authorization: authorizationOfRaw(req.rawHeaders) };
+    const request = requestOf(req);
     const decided = authorizer.authorizeNow(request);
     if (decided !== undefined) {
       if (decided.ok) next(decided.auth);
-      else refuse(res, decided);
+      else refuse(res, decided, authorizer);
       return;
     }
     authorizer.authorize(request).then(
-      (result) => (result.ok ? next(result.auth) : refuse(res, result)),
+      (result) => (result.ok ? next(result.auth) : refuse(res, result, authorizer)),
       () => {
         // authorize answers refusals as results; a throw here is a defect, and still never an allow
         if (!res.headersSent) res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
