@@ -177,7 +177,8 @@ export function createClientRoutes(opts: ClientRoutesOptions): Hono<ManagementEn
       const now = Date.now();
       const { secret, record } = createSecret(hasher, now);
       // the previous secrets as they are when written: a concurrent rotation's secret is kept too
-      let previousExpiresAt: number | null = null;
+      // set by the attempt that was written (a plain `null` initialiser would narrow its type to null)
+      let previousExpiresAt = null as number | null;
       const { before: existing, after: client } = await updateClientAsRead(
         store,
         () => findClient(c.req),

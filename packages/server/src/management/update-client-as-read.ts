@@ -5,16 +5,11 @@
  * neither overwrites the other, and no secret shown to a caller goes unstored.
  */
 import { Conflict } from '../http/errors.ts';
+import { backoff } from '../store/dynamodb-retry.ts';
 import { type ClientPatch, type ClientRecord, type ClientStore, StoreStaleError } from '../store/store.ts';
 
 /** Reads before giving up with 409 (each lost race means another change landed). */
 export const MAX_UPDATE_ATTEMPTS = 10;
-
-/** Full-jitter backoff after a lost race: up to 5 ms, 10 ms, ... capped at 80 ms. */
-function backoff(attempt: number): Promise<void> {
-  const cap = Math.min(80, 5 * 2 ** (attempt - 1));
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
-}
 
 /** Reads the client, computes the patch from it, writes it on that state; the client before and after. */
 export async function updateClientAsRead(
@@ -33,6 +28,7 @@ export async function updateClientAsRead(
       if (attempt >= MAX_UPDATE_ATTEMPTS) {
         throw new Conflict('concurrent_update', 'The client changed while this request ran; try again');
       }
+      // the store's own full-jitter backoff between read-then-write rounds
       await backoff(attempt);
     }
   }

@@ -502,22 +502,15 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
         });
         if (disabling !== undefined) return disabling;
       }
-      if (ifUpdatedAt === undefined) {
-        const item = await updateItem(
-          itemKeys.client(clientId),
-          { ...fields, updatedAt: Date.now() },
-          { expression: 'attribute_exists(PK)' },
-        );
-        if (!item) throw new StoreNotFoundError(`client ${clientId} not found`);
-        return toClient(item);
-      }
       const item = await updateItem(
         itemKeys.client(clientId),
-        { ...fields, updatedAt: nextUpdatedAt(ifUpdatedAt) },
-        { expression: 'attribute_exists(PK) AND updatedAt = :read', values: { ':read': ifUpdatedAt } },
+        { ...fields, updatedAt: ifUpdatedAt === undefined ? Date.now() : nextUpdatedAt(ifUpdatedAt) },
+        ifUpdatedAt === undefined
+          ? { expression: 'attribute_exists(PK)' }
+          : { expression: 'attribute_exists(PK) AND updatedAt = :read', values: { ':read': ifUpdatedAt } },
       );
       if (item) return toClient(item);
-      if (await get(itemKeys.client(clientId)))
+      if (ifUpdatedAt !== undefined && (await get(itemKeys.client(clientId))))
         throw new StoreStaleError(`client ${clientId} changed since it was read`);
       throw new StoreNotFoundError(`client ${clientId} not found`);
     },

@@ -191,7 +191,8 @@ export interface ClientStore {
    * Disabling a client (`disabled` false -> true) sets its every-audience cut-off in the same
    * transaction. With `ifUpdatedAt`, the update applies only while the client's `updatedAt` is still
    * that value (StoreStaleError otherwise, nothing written): a read-modify-write of its secrets or
-   * credentials cannot lose a concurrent one. Every update moves `updatedAt` forward by at least 1.
+   * credentials cannot lose a concurrent one. A conditional update writes an `updatedAt` past the one it
+   * read (`nextUpdatedAt`), so two writes within one millisecond still differ.
    */
   updateClient(
     clientId: string,
