@@ -11,8 +11,11 @@ const contacts = parseRoutePolicy({
   ],
 });
 
+/** The scopes `match` finds, after checking that `route` (the authorizer's question) picks the same rule. */
 function scopesFor(policy: ReturnType<typeof compileRoutePolicy>, method: string, target: string) {
   const result = policy.match(method, target);
+  const route = policy.route(method, target);
+  expect(route).toBe(result.ok ? result.match.route : result.reason === 'invalid-path' ? 'invalid-path' : null);
   return result.ok ? result.match.route.scopes : result.reason;
 }
 
@@ -217,6 +220,34 @@ describe('compileRoutePolicy', () => {
       '/public/%252e%252e/admin',
     ]) {
       expect(scopesFor(policy, 'GET', target), target).toBe('invalid-path');
+    }
+  });
+
+  it('route() picks the rule match() picks for any method and path (1,000 random requests)', () => {
+    const policy = compileRoutePolicy(
+      parseRoutePolicy({
+        routes: [
+          { method: '*', path: '/*', scopes: ['any'] },
+          { method: 'GET', path: '/files/*', scopes: ['files'] },
+          { method: 'GET', path: '/files/{id}', scopes: ['file'] },
+          { method: 'HEAD', path: '/files/{id}', scopes: ['head'] },
+          { method: 'PUT', path: '/files/readme', scopes: [] },
+          { method: 'GET', path: '/{x}/special', scopes: ['special'] },
+          { method: 'delete', path: '/a/{b}/c/{d}', scopes: ['deep'] },
+        ],
+      }),
+    );
+    const methods = ['GET', 'HEAD', 'PUT', 'DELETE', 'delete', 'Get', 'PATCH', 'PROPFIND'];
+    const parts = ['files', 'FILES', 'readme', 'special', 'a', 'c', '7', '%41', '..', '%2F', ';x', '', 'b?q=1', 'x#f'];
+    let seed = 42;
+    const pick = <T>(xs: readonly T[]): T => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return xs[seed % xs.length]!;
+    };
+    for (let n = 0; n < 1000; n++) {
+      const depth = 1 + (n % 5);
+      const target = `/${Array.from({ length: depth }, () => pick(parts)).join('/')}`;
+      scopesFor(policy, pick(methods), target); // asserts route() against match()
     }
   });
 });

@@ -233,6 +233,11 @@ export interface CompiledRoutePolicy {
   match(method: string, target: string): RouteMatchResult;
   /** Matches already-normalised segments, as {@link parseRequestPath} returns them. */
   matchSegments(method: string, segments: readonly string[]): RouteMatch | null;
+  /**
+   * The rule {@link match} picks, without taking the `{name}` values out of the path (what an
+   * authorizer asks on every request): the rule, null when none matches, or `'invalid-path'`.
+   */
+  route(method: string, target: string): RouteRule | null | 'invalid-path';
 }
 
 /** Options of {@link compileRoutePolicy}. */
@@ -258,6 +263,22 @@ interface TrieNode {
 
 function createNode(): TrieNode {
   return { literals: null, param: null, end: null, rest: null };
+}
+
+/** A request method in upper case; the common ones arrive so already (no new string). */
+function upperMethod(method: string): string {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+    case 'POST':
+    case 'PUT':
+    case 'PATCH':
+    case 'DELETE':
+    case 'OPTIONS':
+      return method;
+    default:
+      return method.toUpperCase();
+  }
 }
 
 function pickMethod(table: Map<string, CompiledRoute> | null, method: string): CompiledRoute | undefined {
@@ -314,7 +335,7 @@ export function compileRoutePolicy(
     segs: readonly string[],
     i: number,
     method: string,
-    values: string[],
+    values: string[] | null,
   ): CompiledRoute | undefined => {
     if (i === segs.length) {
       return pickMethod(node.end, method) ?? pickMethod(node.rest, method);
@@ -328,17 +349,17 @@ export function compileRoutePolicy(
       }
     }
     if (node.param !== null) {
-      values.push(seg);
+      values?.push(seg);
       const found = find(node.param, segs, i + 1, method, values);
       if (found) return found;
-      values.pop();
+      values?.pop();
     }
     return pickMethod(node.rest, method);
   };
 
   const matchSegments = (method: string, segments: readonly string[]): RouteMatch | null => {
     const values: string[] = [];
-    const found = find(root, segments, 0, method.toUpperCase(), values);
+    const found = find(root, segments, 0, upperMethod(method), values);
     if (!found) return null;
     const params: Record<string, string> = {};
     found.paramNames.forEach((name, i) => {
@@ -350,6 +371,11 @@ export function compileRoutePolicy(
   return {
     policy,
     matchSegments,
+    route(method, target) {
+      const segments = parseRequestPath(target);
+      if (segments === null) return 'invalid-path';
+      return find(root, segments, 0, upperMethod(method), null)?.rule ?? null;
+    },
     match(method, target) {
       const segments = parseRequestPath(target);
       if (segments === null) return { ok: false, reason: 'invalid-path' };

@@ -2,7 +2,7 @@ import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthContext } from '../authorizer/create-authorizer.ts';
 import { echo, type RunningApp, runAdapterContract } from '../testing/adapter-contract.ts';
-import { createNodeGuard, withAuthorization } from './node.ts';
+import { createNodeGuard, type NodeGuardNext, withAuthorization } from './node.ts';
 
 /** Serves `listen(onAllowed)` on 127.0.0.1, counting the requests the handler was given. */
 async function start(
@@ -37,5 +37,9 @@ runAdapterContract('node:http', (authorizer) =>
 
 runAdapterContract('node:http guard (connect-style)', (authorizer) => {
   const guard = createNodeGuard(authorizer);
-  return start((onAllowed) => (req, res) => guard(req, res, (auth) => onAllowed(auth, answer(res))));
+  return start((onAllowed) => {
+    // one next for every request: it gets the request and the response it is for
+    const next: NodeGuardNext = (auth, _req, res) => onAllowed(auth, answer(res));
+    return (req, res) => guard(req, res, next);
+  });
 });

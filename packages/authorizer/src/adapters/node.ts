@@ -54,29 +54,33 @@ export function createNodeMiddleware(options: AdapterOptions): NodeMiddleware {
 }
 
 /**
- * Checks a request connect-style: allowed requests go on to `next(auth)`, called synchronously when
- * the decision needs no wait (a token seen before, keys at hand), so the common case costs no
- * promise; refusals are answered here (RFC 6750) and never reach `next`.
+ * Called for an allowed request with the caller; `req` and `res` are handed back so one `next`
+ * created up front serves every request (no closure per request).
  */
-export type NodeGuard = ((
-  req: IncomingMessage,
-  res: ServerResponse,
-  next: (auth: AuthContext) => void,
-) => void) & { readonly authorizer: Authorizer };
+export type NodeGuardNext = (auth: AuthContext, req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Checks a request connect-style: allowed requests go on to `next(auth, req, res)`, called
+ * synchronously when the decision needs no wait (a token seen before, keys at hand), so the common
+ * case costs no promise; refusals are answered here (RFC 6750) and never reach `next`.
+ */
+export type NodeGuard = ((req: IncomingMessage, res: ServerResponse, next: NodeGuardNext) => void) & {
+  readonly authorizer: Authorizer;
+};
 
 /** Creates the connect-style check; `.authorizer` is the core it uses (close it on shutdown). */
 export function createNodeGuard(options: AdapterOptions): NodeGuard {
   const authorizer = resolveAuthorizer(options);
-  const guard = (req: IncomingMessage, res: ServerResponse, next: (auth: AuthContext) => void): void => {
+  const guard = (req: IncomingMessage, res: ServerResponse, next: NodeGuardNext): void => {
     const request = requestOf(req);
     const decided = authorizer.authorizeNow(request);
     if (decided !== undefined) {
-      if (decided.ok) next(decided.auth);
+      if (decided.ok) next(decided.auth, req, res);
       else refuse(res, decided, authorizer);
       return;
     }
     authorizer.authorize(request).then(
-      (result) => (result.ok ? next(result.auth) : refuse(res, result, authorizer)),
+      (result) => (result.ok ? next(result.auth, req, res) : refuse(res, result, authorizer)),
       () => {
         // authorize answers refusals as results; a throw here is a defect, and still never an allow
         if (!res.headersSent) res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });

@@ -88,7 +88,8 @@ export interface Authorizer {
 }
 
 function isCompiled(policy: RoutePolicyInput): policy is CompiledRoutePolicy {
-  return typeof (policy as CompiledRoutePolicy).match === 'function';
+  const compiled = policy as CompiledRoutePolicy;
+  return typeof compiled.match === 'function' && typeof compiled.route === 'function';
 }
 
 function isSource(policy: RoutePolicyInput): policy is RoutePolicySource {
@@ -165,15 +166,9 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     }
     const policy = currentPolicy();
     if (policy === undefined) return deny(new PolicyUnavailable(), request, auth);
-    const matched = policy.match(method, path);
-    if (!matched.ok) {
-      const error =
-        matched.reason === 'invalid-path'
-          ? new InvalidRequest('The request path is refused')
-          : new RouteNotAllowed();
-      return deny(error, request, auth);
-    }
-    const route = matched.match.route;
+    const route = policy.route(method, path);
+    if (route === 'invalid-path') return deny(new InvalidRequest('The request path is refused'), request, auth);
+    if (route === null) return deny(new RouteNotAllowed(), request, auth);
     if (!hasAllScopes(auth.scopes, route.scopes))
       return deny(new InsufficientScope(route.scopes), request, auth);
     return allow(auth, route);

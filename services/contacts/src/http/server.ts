@@ -13,7 +13,7 @@ import {
   type ServerOptions,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { NodeGuard } from '@gatehouse/authorizer/node';
+import type { NodeGuard, NodeGuardNext } from '@gatehouse/authorizer/node';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import {
@@ -48,15 +48,13 @@ function isHealthCheck(method: string | undefined, url: string | undefined): boo
 
 /** Puts `guard` in front of `listener`. */
 function guarded(guard: NodeGuard, listener: RequestListener): RequestListener {
+  const next: NodeGuardNext = (auth, req, res) => {
+    (req as IncomingMessage & { auth?: unknown }).auth = auth;
+    listener(req, res);
+  };
   return (req, res) => {
-    if (isHealthCheck(req.method, req.url)) {
-      listener(req, res);
-      return;
-    }
-    guard(req, res, (auth) => {
-      (req as IncomingMessage & { auth?: unknown }).auth = auth;
-      listener(req, res);
-    });
+    if (isHealthCheck(req.method, req.url)) listener(req, res);
+    else guard(req, res, next);
   };
 }
 
