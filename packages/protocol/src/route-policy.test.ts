@@ -15,7 +15,9 @@ const contacts = parseRoutePolicy({
 function scopesFor(policy: ReturnType<typeof compileRoutePolicy>, method: string, target: string) {
   const result = policy.match(method, target);
   const route = policy.route(method, target);
-  expect(route).toBe(result.ok ? result.match.route : result.reason === 'invalid-path' ? 'invalid-path' : null);
+  expect(route).toBe(
+    result.ok ? result.match.route : result.reason === 'invalid-path' ? 'invalid-path' : null,
+  );
   return result.ok ? result.match.route.scopes : result.reason;
 }
 
@@ -238,7 +240,22 @@ describe('compileRoutePolicy', () => {
       }),
     );
     const methods = ['GET', 'HEAD', 'PUT', 'DELETE', 'delete', 'Get', 'PATCH', 'PROPFIND'];
-    const parts = ['files', 'FILES', 'readme', 'special', 'a', 'c', '7', '%41', '..', '%2F', ';x', '', 'b?q=1', 'x#f'];
+    const parts = [
+      'files',
+      'FILES',
+      'readme',
+      'special',
+      'a',
+      'c',
+      '7',
+      '%41',
+      '..',
+      '%2F',
+      ';x',
+      '',
+      'b?q=1',
+      'x#f',
+    ];
     let seed = 42;
     const pick = <T>(xs: readonly T[]): T => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;

@@ -167,7 +167,8 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     const policy = currentPolicy();
     if (policy === undefined) return deny(new PolicyUnavailable(), request, auth);
     const route = policy.route(method, path);
-    if (route === 'invalid-path') return deny(new InvalidRequest('The request path is refused'), request, auth);
+    if (route === 'invalid-path')
+      return deny(new InvalidRequest('The request path is refused'), request, auth);
     if (route === null) return deny(new RouteNotAllowed(), request, auth);
     if (!hasAllScopes(auth.scopes, route.scopes))
       return deny(new InsufficientScope(route.scopes), request, auth);
