@@ -9,7 +9,10 @@
  * The loss is judged on paired rounds: within one round the servers are loaded one right after the
  * other, so each round's ratio (guarded over unguarded) sees the same machine; the figure is the
  * median of those ratios, which a burst of other work on the machine moves far less than best-of
- * or median-of-rates ratios (both still shown).
+ * or median-of-rates ratios (both still shown). The rounds run on several sets of freshly started
+ * servers: one process of the same server runs a few percent faster or slower than the next for as
+ * long as it lives, which rounds on a single set cannot average out (single-set runs of this bench
+ * ranged from 4% to 20%).
  *
  * The servers are this file run with `--serve auth|open` (so the bench needs no extra files).
  */
@@ -27,9 +30,12 @@ import { basic, json, provisionBenchClient } from './lib/gatehouse.ts';
 import { type LoadResult, ratio, runLoad } from './lib/load.ts';
 import { freePort, hasTaskset, spawnUntilReady } from './lib/processes.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONNECTIONS = 32;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+/** Fresh processes of each server, and rounds loaded on each set. */
+const SETS = Number(process.env.BENCH_SETS ?? 3);
+const ROUNDS_PER_SET = Number(process.env.BENCH_ROUNDS ?? 7);
+const ROUNDS = SETS * ROUNDS_PER_SET;
 const MAX_LOSS = 0.1;
 const node = process.execPath;
 
@@ -188,21 +194,32 @@ async function main(): Promise<void> {
     'open-header': [],
     auth: [],
   };
-  const targets: Target[] = [];
   try {
-    // All servers stay up; only the one under load uses its core. Short interleaved rounds (order
-    // rotating), so a burst of other work on the machine hits every variant alike.
-    for (const v of ['open', 'open-header', 'auth'] as const) targets.push(await startTarget(v, gh));
-    for (const t of targets) await t.load(2); // warm-up (JIT, JWKS, verified-token cache), discarded
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = [...targets.slice(round % 3), ...targets.slice(0, round % 3)];
-      for (const t of order) {
-        console.log(`round ${round + 1}/${ROUNDS}: ${LABELS[t.variant]}…`);
-        runs[t.variant].push(await t.load(SECONDS));
+    // Each set starts all three servers afresh: two runs of one server differ by a few percent
+    // (memory layout, JIT decisions) however long they are loaded, so the rounds sample several
+    // processes of each. Within a set all servers stay up and only the one under load uses its
+    // core; short interleaved rounds (order rotating) let a burst of other work on the machine hit
+    // every variant alike.
+    let round = 0;
+    for (let set = 0; set < SETS; set++) {
+      const targets: Target[] = [];
+      try {
+        for (const v of ['open', 'open-header', 'auth'] as const) targets.push(await startTarget(v, gh));
+        for (const t of targets) await t.load(2); // warm-up (JIT, JWKS, verified-token cache), discarded
+        for (let r = 0; r < ROUNDS_PER_SET; r++, round++) {
+          const order = [...targets.slice(round % 3), ...targets.slice(0, round % 3)];
+          for (const t of order) {
+            console.log(
+              `round ${round + 1}/${ROUNDS} (server set ${set + 1}/${SETS}): ${LABELS[t.variant]}…`,
+            );
+            runs[t.variant].push(await t.load(SECONDS));
+          }
+        }
+      } finally {
+        for (const t of targets) await t.stop();
       }
     }
   } finally {
-    for (const t of targets) await t.stop();
     await gh.stop();
   }
   const best = (rs: LoadResult[]) => rs.reduce((a, b) => (b.rps > a.rps ? b : a));
@@ -225,7 +242,8 @@ async function main(): Promise<void> {
   const lines = [
     '## Contacts service (`GET /contacts/{id}`, through the middleware vs no authorization)',
     '',
-    `autocannon, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s per server after a warm-up; ` +
+    `autocannon, ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s per server on ${SETS} sets of freshly started servers ` +
+      `(${ROUNDS_PER_SET} rounds each, after a warm-up); ` +
       (pinned ? 'servers on core 0 (taskset), load generator on core 1.' : 'unpinned.'),
     "All servers are `createContactsApp` over SQLite; the guarded one runs `@gatehouse/authorizer/node`'s guard in front of Hono with the",
     'contacts route policy and a valid RS256 token from a real gatehouse server. The middleware is judged against the',
