@@ -43,8 +43,9 @@ const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const header = `# gatehouse benchmarks
 
 Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${cpu}, Node ${process.version}.
-Every number below comes from one run on one machine, with the peers measured beside gatehouse in
-that same run; read the ratios, not the absolute figures. Loads target loopback only.
+Each section below comes from one run of its bench on this machine, with the peers measured beside
+gatehouse in that same run (\`npm run bench -- <name>\` reruns one section and keeps the others);
+read the ratios, not the absolute figures. Loads target loopback only.
 `;
 const reportPath = join(here, 'REPORT.md');
 const old = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : '';
