@@ -44,10 +44,13 @@ describe('gatehouse keys rotate|revoke', () => {
     expect(after.filter((k) => k.current && k.alg === 'RS256')).toHaveLength(1);
     const table = await runCli(server, ['keys', 'list']);
     expect(table.stdout).toMatch(new RegExp(`${current.kid}\\s+RS256\\s+revoked`));
-    const unknown = await runCli(server, ['keys', 'revoke', 'nosuchkid']);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(
-      /404 Not Found: The signing key does not exist \[inexistent_signing_key\]/,
-    );
+    for (const kid of ['nosuchkid', '-q4HjTv_j89gl_afCD-csJl_HegbCMcldQRF50dV6iE']) {
+      // One thumbprint kid in 64 begins with '-': it is taken as the kid, not as an unknown option.
+      const unknown = await runCli(server, ['keys', 'revoke', kid, '--json']);
+      expect(unknown.code, unknown.stderr).toBe(1);
+      expect(unknown.stderr).toMatch(
+        /404 Not Found: The signing key does not exist \[inexistent_signing_key\]/,
+      );
+    }
   });
 });

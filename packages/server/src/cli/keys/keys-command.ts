@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { type CliContext, openManagementApi } from '../context.ts';
 import { CliResponseError } from '../errors.ts';
 import { addConnectionOptions, type ConnectionFlags } from '../options/connection.ts';
+import { acceptDashOperands } from '../options/dash-operands.ts';
 import { addJsonOption } from '../options/list-options.ts';
 import { SIGNING_ALGS } from '../options/parse-flags.ts';
 import { writeJson } from '../output/writer.ts';
@@ -87,9 +88,11 @@ function addRevoke(keys: Command, context: CliContext): void {
     .argument('<kid>', 'the key id (see `gatehouse keys list`)');
   addJsonOption(command);
   addConnectionOptions(command);
+  acceptDashOperands(command);
   command.addHelpText(
     'after',
     `
+A kid may begin with \`-\` (it is a base64url thumbprint); give it as it is.
 The key leaves the JWKS and enters the revocation feed, so authorizers refuse its tokens within
 GATEHOUSE_SYNC_SECONDS, even while their JWKS cache still holds it. Revoking the current key first
 rotates to the next one, so the server keeps issuing tokens; clients need new tokens.
