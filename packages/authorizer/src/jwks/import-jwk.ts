@@ -1,11 +1,12 @@
-import { createPublicKey, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import type { JwsAlgorithm } from '../jose/algorithms.ts';
+import { createRs256Verify } from '../jose/rsa-pkcs1.ts';
 
-/** What `crypto.verify` needs for one algorithm with one key, prepared once. */
-export interface PreparedVerify {
-  readonly hash: string | null;
-  readonly key: KeyObject | VerifyKeyObjectInput;
-}
+/**
+ * One algorithm's signature check with one key, prepared once: true when `signature` (already
+ * checked to be the key's signature length) signs `input`; may throw on a malformed signature.
+ */
+export type PreparedVerify = (input: Uint8Array, signature: Uint8Array) => boolean;
 
 /** A public key from the issuer's JWKS, imported once and ready for every algorithm it allows. */
 export interface VerificationKey {
@@ -30,13 +31,18 @@ const KEY_TYPES: Record<string, { crv?: string; members: string[]; algorithms: J
   OKP: { crv: 'Ed25519', members: ['crv', 'x'], algorithms: ['EdDSA'] },
 };
 
-const PREPARE: Record<JwsAlgorithm, (key: KeyObject) => PreparedVerify> = {
-  RS256: (key) => ({ hash: 'sha256', key }),
+/** `crypto.verify` with its hash and key options fixed. */
+function withVerify(hash: string | null, options: Parameters<typeof verify>[2]): PreparedVerify {
+  return (input, signature) => verify(hash, input, options, signature);
+}
+
+const PREPARE: Record<JwsAlgorithm, (key: KeyObject, bytes: number) => PreparedVerify> = {
+  RS256: createRs256Verify,
   // RSA_PKCS1_PSS_PADDING (6), salt as long as the digest (RSA_PSS_SALTLEN_DIGEST, -1): RFC 7518 3.5
-  PS256: (key) => ({ hash: 'sha256', key: { key, padding: 6, saltLength: -1 } }),
+  PS256: (key) => withVerify('sha256', { key, padding: 6, saltLength: -1 }),
   // JOSE carries ECDSA signatures as raw r || s
-  ES256: (key) => ({ hash: 'sha256', key: { key, dsaEncoding: 'ieee-p1363' } }),
-  EdDSA: (key) => ({ hash: null, key }),
+  ES256: (key) => withVerify('sha256', { key, dsaEncoding: 'ieee-p1363' }),
+  EdDSA: (key) => withVerify(null, key),
 };
 
 /**
@@ -77,7 +83,7 @@ export function importJwk(jwk: Record<string, unknown>): VerificationKey | strin
     signatureLength = Math.ceil(bits / 8);
   }
   const prepared: Partial<Record<JwsAlgorithm, PreparedVerify>> = {};
-  for (const a of algorithms) prepared[a] = PREPARE[a](key);
+  for (const a of algorithms) prepared[a] = PREPARE[a](key, signatureLength);
   return {
     kid,
     kty: kty as VerificationKey['kty'],

@@ -1,4 +1,3 @@
-import { verify as verifySignature } from 'node:crypto';
 import {
   AlgorithmNotAllowed,
   ConfigurationError,
@@ -244,7 +243,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (inputView.length !== parts.secondDot) inputView = inputBuffer.subarray(0, parts.secondDot);
     let valid = false;
     try {
-      valid = verifySignature(prepared.hash, inputView, prepared.key, signature);
+      valid = prepared(inputView, signature);
     } catch {
       valid = false;
     }
