@@ -3,7 +3,7 @@ import { parseStrictJsonObject } from '../jose/strict-json.ts';
 import { type AuthorizerLogger, silentLogger } from '../logging/logger.ts';
 import { createHttpFetch, type FetchLike, type HttpFetch, isHttpUrl } from './http-fetch.ts';
 import { importJwk, type VerificationKey } from './import-jwk.ts';
-import type { JwksSource } from './jwks-fetch.ts';
+import type { JwksLoader, JwksState } from './jwks-fetch.ts';
 
 /** Options of {@link createJwksCache}. Durations are in seconds. */
 export interface JwksCacheOptions {
@@ -102,36 +102,45 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   const emptyRetry = Math.min(cooldown, 1000);
   const noop = () => {};
 
-  let keys: Map<string, VerificationKey> | null = null;
-  let freshUntil = 0;
-  let usableUntil = 0;
+  const state: JwksState = { keys: null, freshUntil: 0, usableUntil: 0, failures: 0, lastError: undefined };
   let lastAttempt = Number.NEGATIVE_INFINITY;
-  let lastError: string | undefined;
-  let failures = 0;
   let inflight: Promise<void> | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
   let deferred = false;
 
-  // discovery and the JWKS over HTTP: code imported on the first fetch (jwks-fetch.ts)
-  let source: Promise<JwksSource> | undefined;
-  function getSource(): Promise<JwksSource> {
-    source ??= import('./jwks-fetch.ts').then(
+  // discovery, the JWKS over HTTP and loading it into `state`: code imported on the first fetch
+  // (jwks-fetch.ts), so a cold start with preloaded keys neither reads nor compiles it first
+  let loader: Promise<JwksLoader> | undefined;
+  function getLoader(): Promise<JwksLoader> {
+    loader ??= import('./jwks-fetch.ts').then(
       (module) =>
-        module.createJwksSource({
+        module.createJwksLoader({
           issuer,
           jwksUri: fixedJwksUri,
           fetch: fetchFn,
           timeoutMs,
           parseJson: parseStrictJsonObject,
           isHttpUrl,
+          state,
+          logger,
+          now,
+          defaultMaxAge,
+          minRefresh,
+          maxRefresh,
+          staleIfError,
+          maxKeys: MAX_KEYS,
+          importJwk,
         }),
       (error: unknown) => {
-        source = undefined;
+        loader = undefined;
+        // counted like a failed fetch, so retries back off
+        state.failures++;
+        state.lastError = 'JWKS code not loaded';
         throw error;
       },
     );
-    return source;
+    return loader;
   }
 
   /**
@@ -149,69 +158,36 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     setTimeout(() => afterRequests(() => setImmediate(() => afterRequests(task)).unref()), 0).unref();
   }
 
-  /** Imports the keys of a JWKS; a fetched one skips (and logs) unusable keys, a preloaded one (`strict`) throws. */
-  function importKeys(list: unknown, strict?: boolean): Map<string, VerificationKey> {
-    if (!Array.isArray(list)) throw new Error('JWKS: no keys');
-    const next = new Map<string, VerificationKey>();
-    for (const [i, jwk] of list.slice(0, MAX_KEYS).entries()) {
-      let imported = typeof jwk === 'object' && jwk !== null ? importJwk(jwk) : 'not an object';
-      if (typeof imported !== 'string' && next.has(imported.kid)) imported = 'repeated kid';
-      if (typeof imported === 'string') {
-        if (strict) throw new ConfigurationError(`jwks.keys[${i}] refused: ${imported}`);
-        logger.warn({ code: 'ERR_JWKS_KEY_SKIPPED', kid: jwk?.kid }, `JWKS key skipped (${imported})`);
-        continue;
-      }
-      const previous = keys?.get(imported.kid);
-      next.set(imported.kid, previous?.fingerprint === imported.fingerprint ? previous : imported);
-    }
-    return next;
-  }
-
-  async function load(): Promise<void> {
-    try {
-      const fetched = await (await getSource()).fetchJwks();
-      keys = importKeys(fetched.keys);
-      if (keys.size === 0) logger.warn({ code: 'ERR_JWKS_EMPTY' }, 'JWKS holds no usable key');
-      freshUntil = now() + Math.min(Math.max(fetched.maxAgeMs ?? defaultMaxAge, minRefresh), maxRefresh);
-      usableUntil = freshUntil + staleIfError;
-      if (failures > 0) logger.info({ failures }, 'JWKS reachable again');
-      failures = 0;
-      lastError = undefined;
-    } catch (error) {
-      lastError = error instanceof Error ? error.message : 'unknown error';
-      // once per outage, not on every retry
-      if (failures++ === 0) {
-        logger.warn({ code: 'ERR_JWKS_REFRESH_FAILED', reason: lastError }, 'JWKS refresh failed');
-      }
-      throw error;
-    }
-  }
-
   function fetchNow(): Promise<void> {
     if (inflight !== null) return inflight;
     lastAttempt = now();
-    const p: Promise<void> = load().finally(() => {
-      if (inflight === p) inflight = null;
-      if (!background || closed) return;
-      clearTimeout(timer);
-      // refresh before keys go stale; after failures, back off from 1 s to a minute
-      const delay = failures > 0 ? Math.min(1000 * 2 ** (failures - 1), MAX_RETRY_MS) : freshUntil - now();
-      timer = setTimeout(() => fetchNow().catch(noop), Math.max(delay, 0));
-      timer.unref();
-    });
+    const p: Promise<void> = getLoader()
+      .then((l) => l.load())
+      .finally(() => {
+        if (inflight === p) inflight = null;
+        if (!background || closed) return;
+        clearTimeout(timer);
+        // refresh before keys go stale; after failures, back off from 1 s to a minute
+        const { failures } = state;
+        const delay =
+          failures > 0 ? Math.min(1000 * 2 ** (failures - 1), MAX_RETRY_MS) : state.freshUntil - now();
+        timer = setTimeout(() => fetchNow().catch(noop), Math.max(delay, 0));
+        timer.unref();
+      });
     inflight = p;
     return p;
   }
 
   function usable(): boolean {
-    return keys !== null && now() < usableUntil;
+    return state.keys !== null && now() < state.usableUntil;
   }
 
   function getKey(kid: string): VerificationKey | undefined {
+    const { keys } = state;
     if (keys === null) return undefined;
     const t = now();
-    if (t >= freshUntil) {
-      if (t >= usableUntil) return undefined;
+    if (t >= state.freshUntil) {
+      if (t >= state.usableUntil) return undefined;
       // stale but usable: refresh without making this request wait (at most once per cooldown),
       // and not even beside it (whenQuiet)
       if (inflight === null && !deferred && t - lastAttempt >= cooldown) {
@@ -227,12 +203,21 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   }
 
   if (options.keys !== undefined) {
-    if (!(options.keys.length > 0 && options.keys.length <= MAX_KEYS))
+    const list = options.keys;
+    if (!(list.length > 0 && list.length <= MAX_KEYS))
       throw new ConfigurationError(`jwks.keys must hold 1 to ${MAX_KEYS} keys`);
-    keys = importKeys(options.keys, true);
+    const keys = new Map<string, VerificationKey>();
+    list.forEach((jwk, i) => {
+      let key =
+        typeof jwk === 'object' && jwk !== null ? importJwk(jwk as Record<string, unknown>) : 'not an object';
+      if (typeof key !== 'string' && keys.has(key.kid)) key = 'repeated kid';
+      if (typeof key === 'string') throw new ConfigurationError(`jwks.keys[${i}] refused: ${key}`);
+      keys.set(key.kid, key);
+    });
+    state.keys = keys;
     // stale at once (freshUntil 0): the first use fetches the JWKS right after it (getKey); usable
     // for staleIfError while the issuer cannot be reached
-    usableUntil = now() + staleIfError;
+    state.usableUntil = now() + staleIfError;
   }
 
   return {
@@ -247,18 +232,19 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       await inflight?.catch(noop);
       key = getKey(kid);
       if (key) return key;
-      if (failures > 0 || !usable() || keys?.size === 0) throw new KeysUnavailable(lastError);
+      if (state.failures > 0 || !usable() || state.keys?.size === 0)
+        throw new KeysUnavailable(state.lastError);
       throw new KeyNotFound();
     },
 
     refresh: fetchNow,
 
-    usable: () => usable() && keys?.size !== 0,
+    usable: () => usable() && state.keys?.size !== 0,
 
     metadata: () =>
       fixedJwksUri === undefined
-        ? getSource().then(
-            (s) => s.metadata(),
+        ? getLoader().then(
+            (l) => l.metadata(),
             () => undefined,
           )
         : Promise.resolve(undefined),

@@ -1,11 +1,14 @@
 /**
- * The network half of the JWKS cache: the discovery document, the JWKS and its freshness, and the
- * built-in GET client (also the feeds' default fetch). Imported on the first fetch, so in the
- * Lambda bundle it is a chunk of its own, which a cold start with the JWKS preloaded
- * (`AUTHORIZER_JWKS`) neither reads nor compiles before its first answer.
+ * The network half of the JWKS cache: the discovery document, the JWKS and its freshness, loading
+ * a fetched JWKS into the cache's state, and the built-in GET client (also the feeds' default
+ * fetch). Imported on the first fetch, so in the Lambda bundle it is a chunk of its own, which a
+ * cold start with the JWKS preloaded (`AUTHORIZER_JWKS`) neither reads nor compiles before its
+ * first answer.
  */
 import type { IncomingMessage } from 'node:http';
+import type { AuthorizerLogger } from '../logging/logger.ts';
 import type { FetchLike, FetchResponse } from './http-fetch.ts';
+import type { VerificationKey } from './import-jwk.ts';
 
 /** Largest discovery or JWKS document read, in bytes, unless a request says otherwise. */
 export const MAX_DOCUMENT_BYTES = 512 * 1024;
@@ -108,6 +111,85 @@ export function createJwksSource(options: JwksSourceOptions): JwksSource {
     metadata: () => discover().catch(() => undefined),
   };
 }
+
+/** What the JWKS cache knows of the issuer's keys; {@link createJwksLoader} writes it, the cache reads it. */
+export interface JwksState {
+  keys: Map<string, VerificationKey> | null;
+  /** Until when (ms) the keys are fresh, and usable at all while refreshes fail. */
+  freshUntil: number;
+  usableUntil: number;
+  /** Failed fetches in a row, and the last one's reason. */
+  failures: number;
+  lastError: string | undefined;
+}
+
+/** What {@link createJwksLoader} needs besides the source: durations in milliseconds. */
+export interface JwksLoaderOptions extends JwksSourceOptions {
+  readonly state: JwksState;
+  readonly logger: AuthorizerLogger;
+  readonly now: () => number;
+  readonly defaultMaxAge: number;
+  readonly minRefresh: number;
+  readonly maxRefresh: number;
+  readonly staleIfError: number;
+  readonly maxKeys: number;
+  /** `importJwk`. */
+  readonly importJwk: (jwk: Record<string, unknown>) => VerificationKey | string;
+}
+
+/**
+ * Loads the JWKS into the cache's state: unusable keys skipped and logged, a key whose material did
+ * not change kept as the same object, freshness from `Cache-Control` within the floor and ceiling,
+ * and the failures counted (logged once per outage). `load` rejects when the fetch fails.
+ */
+export function createJwksLoader(options: JwksLoaderOptions) {
+  const { state, logger, now, importJwk } = options;
+  const source = createJwksSource(options);
+
+  function importKeys(list: unknown): Map<string, VerificationKey> {
+    if (!Array.isArray(list)) throw new Error('JWKS: no keys');
+    const next = new Map<string, VerificationKey>();
+    for (const jwk of list.slice(0, options.maxKeys)) {
+      let imported = typeof jwk === 'object' && jwk !== null ? importJwk(jwk) : 'not an object';
+      if (typeof imported !== 'string' && next.has(imported.kid)) imported = 'repeated kid';
+      if (typeof imported === 'string') {
+        logger.warn({ code: 'ERR_JWKS_KEY_SKIPPED', kid: jwk?.kid }, `JWKS key skipped (${imported})`);
+        continue;
+      }
+      const previous = state.keys?.get(imported.kid);
+      next.set(imported.kid, previous?.fingerprint === imported.fingerprint ? previous : imported);
+    }
+    return next;
+  }
+
+  return {
+    async load(): Promise<void> {
+      try {
+        const fetched = await source.fetchJwks();
+        const keys = importKeys(fetched.keys);
+        if (keys.size === 0) logger.warn({ code: 'ERR_JWKS_EMPTY' }, 'JWKS holds no usable key');
+        const maxAge = fetched.maxAgeMs ?? options.defaultMaxAge;
+        state.keys = keys;
+        state.freshUntil = now() + Math.min(Math.max(maxAge, options.minRefresh), options.maxRefresh);
+        state.usableUntil = state.freshUntil + options.staleIfError;
+        if (state.failures > 0) logger.info({ failures: state.failures }, 'JWKS reachable again');
+        state.failures = 0;
+        state.lastError = undefined;
+      } catch (error) {
+        state.lastError = error instanceof Error ? error.message : 'unknown error';
+        // once per outage, not on every retry
+        if (state.failures++ === 0) {
+          logger.warn({ code: 'ERR_JWKS_REFRESH_FAILED', reason: state.lastError }, 'JWKS refresh failed');
+        }
+        throw error;
+      }
+    },
+    metadata: source.metadata,
+  };
+}
+
+/** The loader {@link createJwksLoader} makes. */
+export type JwksLoader = ReturnType<typeof createJwksLoader>;
 
 /** The built-in GET client behind `createHttpFetch` (see there). */
 export async function httpGet(url: string, init: Parameters<FetchLike>[1]): Promise<FetchResponse> {
