@@ -101,7 +101,11 @@ export async function bundleLambda(outdir = join(root, 'dist/lambda'), options =
   return Promise.all(
     Object.keys(outputs).map(async (path) => {
       const file = join(outdir, basename(path));
-      return { file, bytes: minified ? await compress(file) : outputs[path].bytes, critical: critical.has(path) };
+      return {
+        file,
+        bytes: minified ? await compress(file) : outputs[path].bytes,
+        critical: critical.has(path),
+      };
     }),
   );
 }
