@@ -158,3 +158,67 @@ describe('a preloaded JWKS (jwks.keys)', () => {
     expect(() => createJwksCache({ issuer: 'https://id.example/', keys: keys() })).toThrow(message);
   });
 });
+
+describe('unknown kids (the penalty box)', () => {
+  let idp: TestIssuer;
+
+  beforeAll(async () => {
+    idp = await startTestIssuer();
+  });
+
+  afterAll(async () => {
+    await idp.close();
+  });
+
+  it('costs one JWKS fetch per cooldown, however many unknown kids arrive', async () => {
+    const verifier = createVerifier({
+      issuer: idp.issuer,
+      audience: idp.audience,
+      revocationFeed: false,
+      backgroundRefresh: false,
+      jwks: { keys: [idp.keys.RS256.jwk], unknownKidCooldownSeconds: 60 },
+    });
+    try {
+      expect(verifier.verifyNow(await idp.mint())?.clientId).toBe('svc-a');
+      // the refresh the first use started, in the background
+      const before = idp.hits.jwks;
+      await until(() => idp.hits.jwks === before + 1);
+      const forged = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => idp.mint({}, { header: { kid: `flood-${i}` } })),
+      );
+      const answers = await Promise.allSettled(forged.map((token) => verifier.verify(token)));
+      for (const answer of answers)
+        expect(answer).toMatchObject({ status: 'rejected', reason: { code: 'ERR_JWKS_NO_MATCHING_KEY' } });
+      for (const token of forged.slice(0, 10))
+        await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+      expect(idp.hits.jwks).toBe(before + 2);
+    } finally {
+      verifier.close();
+    }
+  });
+
+  it('fetches at once a key the issuer starts using right after a refresh (a refresh spends no penalty-box time)', async () => {
+    const rotating = await startTestIssuer();
+    rotating.setJwks([rotating.keys.ES256.jwk]);
+    const verifier = createVerifier({
+      issuer: rotating.issuer,
+      audience: rotating.audience,
+      revocationFeed: false,
+      backgroundRefresh: false,
+      jwks: { keys: [rotating.keys.ES256.jwk], unknownKidCooldownSeconds: 60 },
+    });
+    try {
+      expect(verifier.verifyNow(await rotating.mint({}, { alg: 'ES256' }))?.clientId).toBe('svc-a');
+      // a refresh just before the issuer rotates (here the one the first use started)
+      await until(() => rotating.hits.jwks === 1);
+      // the issuer publishes a new key and signs with it at once (as Keycloak does on rotation)
+      rotating.setJwks(null);
+      const token = await rotating.mint({}, { alg: 'RS256' });
+      await expect(verifier.verify(token)).resolves.toMatchObject({ clientId: 'svc-a' });
+      expect(rotating.hits.jwks).toBe(2);
+    } finally {
+      verifier.close();
+      await rotating.close();
+    }
+  });
+});

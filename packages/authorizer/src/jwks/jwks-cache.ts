@@ -104,6 +104,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
 
   const state: JwksState = { keys: null, freshUntil: 0, usableUntil: 0, failures: 0, lastError: undefined };
   let lastAttempt = Number.NEGATIVE_INFINITY;
+  /** When an unknown kid last made the cache fetch (the penalty box). */
+  let lastKidFetch = Number.NEGATIVE_INFINITY;
   let inflight: Promise<void> | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
@@ -226,9 +228,19 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     async resolveKey(kid) {
       let key = getKey(kid);
       if (key) return key;
-      // penalty box: an unknown kid refetches at most once per cooldown
-      if (inflight === null && now() - lastAttempt >= (usable() ? cooldown : emptyRetry))
+      // a fetch under way, whatever started it, may bring the key
+      if (inflight !== null) {
+        await inflight.catch(noop);
+        key = getKey(kid);
+        if (key) return key;
+      }
+      // penalty box: unknown kids refetch at most once per cooldown. Refreshes (scheduled, on
+      // staleness, asked for) do not spend it, so a key an issuer starts using right after one (a
+      // rotation that publishes and uses a key at once) is fetched at once, not after the cooldown.
+      if (inflight === null && now() - lastKidFetch >= (usable() ? cooldown : emptyRetry)) {
+        lastKidFetch = now();
         fetchNow().catch(noop);
+      }
       await inflight?.catch(noop);
       key = getKey(kid);
       if (key) return key;
