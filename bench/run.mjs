@@ -12,6 +12,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const results = join(here, '.results');
 mkdirSync(results, { recursive: true });
 
+const reportPath = join(here, 'REPORT.md');
+const old = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : '';
+// .results/ is not committed: a fresh clone takes the sections of the committed report back, so a
+// subset run keeps the sections it does not rerun there too
+for (const [, name, section] of old.matchAll(/<!-- bench: ([\w-]+) -->\n([\s\S]*?)(?=\n<!-- bench: |$)/g)) {
+  const file = join(results, `${name}.md`);
+  if (!existsSync(file)) writeFileSync(file, `${section.trim()}\n`);
+}
+
 const wanted = process.argv.slice(2);
 const benches = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
@@ -38,7 +47,7 @@ for (const [i, name] of benches.entries()) {
 const sections = readdirSync(results)
   .filter((f) => f.endsWith('.md'))
   .sort()
-  .map((f) => readFileSync(join(results, f), 'utf8').trim());
+  .map((f) => `<!-- bench: ${f.slice(0, -3)} -->\n${readFileSync(join(results, f), 'utf8').trim()}`);
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const header = `# gatehouse benchmarks
 
@@ -47,8 +56,6 @@ Each section below comes from one run of its bench on this machine, with the pee
 gatehouse in that same run (\`npm run bench -- <name>\` reruns one section and keeps the others);
 read the ratios, not the absolute figures. Loads target loopback only.
 `;
-const reportPath = join(here, 'REPORT.md');
-const old = existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : '';
 writeFileSync(reportPath, `${header}\n${sections.join('\n\n')}\n`);
 console.log(`\nwrote ${reportPath}${old ? ' (replaced the previous report)' : ''}`);
 process.exit(failed ? 1 : 0);
