@@ -10,6 +10,17 @@ async function until(condition: () => boolean): Promise<void> {
   expect(condition()).toBe(true);
 }
 
+/** A verifier of `issuer`'s tokens starting from preloaded `keys`, refreshing on use, with no feed. */
+function preloadedVerifier(issuer: TestIssuer, keys: unknown[], jwks: Record<string, number> = {}) {
+  return createVerifier({
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    revocationFeed: false,
+    backgroundRefresh: false,
+    jwks: { keys, ...jwks },
+  });
+}
+
 describe('a preloaded JWKS (jwks.keys)', () => {
   let idp: TestIssuer;
 
@@ -25,13 +36,10 @@ describe('a preloaded JWKS (jwks.keys)', () => {
     const gone = await startTestIssuer();
     const token = await gone.mint();
     await gone.close();
-    const verifier = createVerifier({
-      issuer: gone.issuer,
-      audience: gone.audience,
-      revocationFeed: false,
-      backgroundRefresh: false,
-      jwks: { keys: Object.values(gone.keys).map((k) => k.jwk) },
-    });
+    const verifier = preloadedVerifier(
+      gone,
+      Object.values(gone.keys).map((k) => k.jwk),
+    );
     try {
       // synchronously: no key has to be fetched
       expect(verifier.verifyNow(token)?.clientId).toBe('svc-a');
@@ -43,13 +51,7 @@ describe('a preloaded JWKS (jwks.keys)', () => {
 
   it('fetches the JWKS only after the first answer, without making it wait', async () => {
     const before = idp.hits.jwks;
-    const verifier = createVerifier({
-      issuer: idp.issuer,
-      audience: idp.audience,
-      revocationFeed: false,
-      backgroundRefresh: false,
-      jwks: { keys: [idp.keys.RS256.jwk] },
-    });
+    const verifier = preloadedVerifier(idp, [idp.keys.RS256.jwk]);
     try {
       expect(verifier.verifyNow(await idp.mint())?.clientId).toBe('svc-a');
       expect(idp.hits.jwks).toBe(before);
@@ -61,13 +63,7 @@ describe('a preloaded JWKS (jwks.keys)', () => {
 
   it('refetches the JWKS for an unknown kid', async () => {
     const before = idp.hits.jwks;
-    const verifier = createVerifier({
-      issuer: idp.issuer,
-      audience: idp.audience,
-      revocationFeed: false,
-      backgroundRefresh: false,
-      jwks: { keys: [idp.keys.ES256.jwk] },
-    });
+    const verifier = preloadedVerifier(idp, [idp.keys.ES256.jwk]);
     try {
       const token = await idp.mint({}, { alg: 'RS256' });
       expect(verifier.verifyNow(token)).toBeUndefined();
@@ -81,13 +77,7 @@ describe('a preloaded JWKS (jwks.keys)', () => {
   it('drops a key the issuer no longer publishes at the next refresh, cached tokens included', async () => {
     const rotating = await startTestIssuer();
     rotating.setJwks([rotating.keys.ES256.jwk]);
-    const verifier = createVerifier({
-      issuer: rotating.issuer,
-      audience: rotating.audience,
-      revocationFeed: false,
-      backgroundRefresh: false,
-      jwks: { keys: [rotating.keys.RS256.jwk, rotating.keys.ES256.jwk] },
-    });
+    const verifier = preloadedVerifier(rotating, [rotating.keys.RS256.jwk, rotating.keys.ES256.jwk]);
     try {
       const token = await rotating.mint({}, { alg: 'RS256' });
       expect((await verifier.verify(token)).clientId).toBe('svc-a');
@@ -107,13 +97,7 @@ describe('a preloaded JWKS (jwks.keys)', () => {
   it('keeps the preloaded keys while the issuer is unreachable', async () => {
     const down = await startTestIssuer();
     down.setAvailable(false);
-    const verifier = createVerifier({
-      issuer: down.issuer,
-      audience: down.audience,
-      revocationFeed: false,
-      backgroundRefresh: false,
-      jwks: { keys: [down.keys.RS256.jwk] },
-    });
+    const verifier = preloadedVerifier(down, [down.keys.RS256.jwk]);
     try {
       const token = await down.mint();
       expect((await verifier.verify(token)).clientId).toBe('svc-a');
@@ -171,13 +155,7 @@ describe('unknown kids (the penalty box)', () => {
   });
 
   it('costs one JWKS fetch per cooldown, however many unknown kids arrive', async () => {
-    const verifier = createVerifier({
-      issuer: idp.issuer,
-      audience: idp.audience,
-      revocationFeed: false,
-      backgroundRefresh: false,
-      jwks: { keys: [idp.keys.RS256.jwk], unknownKidCooldownSeconds: 60 },
-    });
+    const verifier = preloadedVerifier(idp, [idp.keys.RS256.jwk], { unknownKidCooldownSeconds: 60 });
     try {
       expect(verifier.verifyNow(await idp.mint())?.clientId).toBe('svc-a');
       // the refresh the first use started, in the background
@@ -200,12 +178,8 @@ describe('unknown kids (the penalty box)', () => {
   it('fetches at once a key the issuer starts using right after a refresh (a refresh spends no penalty-box time)', async () => {
     const rotating = await startTestIssuer();
     rotating.setJwks([rotating.keys.ES256.jwk]);
-    const verifier = createVerifier({
-      issuer: rotating.issuer,
-      audience: rotating.audience,
-      revocationFeed: false,
-      backgroundRefresh: false,
-      jwks: { keys: [rotating.keys.ES256.jwk], unknownKidCooldownSeconds: 60 },
+    const verifier = preloadedVerifier(rotating, [rotating.keys.ES256.jwk], {
+      unknownKidCooldownSeconds: 60,
     });
     try {
       expect(verifier.verifyNow(await rotating.mint({}, { alg: 'ES256' }))?.clientId).toBe('svc-a');
