@@ -41,9 +41,11 @@ describe('acceptDashOperands', () => {
     expect(parse(['--note', 'why', '-kid'])).toEqual({ kid: '-kid', flags: { note: 'why' } });
   });
 
-  it('changes nothing when no operand begins with -, and still refuses extra operands', () => {
+  it('changes nothing when no operand begins with -, and still names a mistyped option as unknown', () => {
     expect(parse(['abc', '--json'])).toEqual({ kid: 'abc', flags: { json: true } });
-    expect(() => parse(['-a', '-b'])).toThrow(/too many arguments/);
+    expect(() => parse(['abc', '--jsn'])).toThrow(/unknown option '--jsn'/);
+    expect(() => parse(['--jsn', 'abc'])).toThrow(/unknown option '--jsn'/);
+    expect(() => parse(['-a', '-b'])).toThrow(/unknown option '-b'/);
     expect(() => parse([])).toThrow(/missing required argument/);
   });
 });

@@ -22,10 +22,11 @@ function takesAsValue(command: Command, flag: string, next: string | undefined):
 }
 
 /**
- * For a leaf command whose operands may begin with `-`: when an argument begins with `-` but is not
- * one of the command's options, every operand moves, in order, behind a `--`, so commander takes
- * them as operands and the options around them keep working. An option's value
- * (`--client-secret -x`) stays with its option.
+ * For a leaf command whose operands may begin with `-`: an argument that begins with `-` but is not
+ * one of the command's options is taken as an operand while the command still has an operand slot
+ * free (`revoke -q4Hj…`); past that it is left to commander, which names it as an unknown option
+ * (`revoke kid --jsn`). The operands then move, in order, behind a `--`, so the options around them
+ * keep working. An option's value (`--client-secret -x`) stays with its option.
  */
 export function acceptDashOperands(command: Command): Command {
   const parseOptions = command.parseOptions.bind(command);
@@ -34,22 +35,23 @@ export function acceptDashOperands(command: Command): Command {
     const head = end === -1 ? args : args.slice(0, end);
     const tail = end === -1 ? [] : args.slice(end + 1);
     const options: string[] = [];
-    const operands: string[] = [];
-    let dashOperand = false;
+    const operands: Array<{ arg: string; dash: boolean }> = [];
     for (let i = 0; i < head.length; i++) {
       const arg = head[i]!;
-      if (arg.length < 2 || arg[0] !== '-') {
-        operands.push(arg);
-      } else if (!isOwnOption(command, arg)) {
-        operands.push(arg);
-        dashOperand = true;
-      } else {
+      if (arg.length < 2 || arg[0] !== '-') operands.push({ arg, dash: false });
+      else if (!isOwnOption(command, arg)) operands.push({ arg, dash: true });
+      else {
         options.push(arg);
         if (!arg.includes('=') && takesAsValue(command, arg, head[i + 1])) options.push(head[++i]!);
       }
     }
-    if (!dashOperand) return parseOptions(args);
-    return parseOptions([...options, '--', ...operands, ...tail]);
+    const plain = operands.filter((o) => !o.dash).length;
+    let free = command.registeredArguments.length - tail.length - plain;
+    const taken = operands.filter((o) => !o.dash || free-- > 0);
+    if (taken.length === plain) return parseOptions(args);
+    // what is left of the dash arguments stays an option for commander to refuse by name
+    const unknown = operands.filter((o) => !taken.includes(o)).map((o) => o.arg);
+    return parseOptions([...options, ...unknown, '--', ...taken.map((o) => o.arg), ...tail]);
   };
   return command;
 }
