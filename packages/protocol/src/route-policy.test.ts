@@ -143,18 +143,17 @@ describe('compileRoutePolicy', () => {
     expect(scopesFor(withHead, 'HEAD', '/x')).toEqual(['head']);
   });
 
+  /** A wildcard, a rest route, a parameter, a literal and a parameter before a literal, all overlapping. */
+  const overlapping = [
+    { method: '*', path: '/*', scopes: ['any'] },
+    { method: 'GET', path: '/files/*', scopes: ['files'] },
+    { method: 'GET', path: '/files/{id}', scopes: ['file'] },
+    { method: 'GET', path: '/files/readme', scopes: [] },
+    { method: 'GET', path: '/{x}/special', scopes: ['special'] },
+  ];
+
   it('prefers a literal over a parameter over a wildcard, decided from the left', () => {
-    const policy = compileRoutePolicy(
-      parseRoutePolicy({
-        routes: [
-          { method: '*', path: '/*', scopes: ['any'] },
-          { method: 'GET', path: '/files/*', scopes: ['files'] },
-          { method: 'GET', path: '/files/{id}', scopes: ['file'] },
-          { method: 'GET', path: '/files/readme', scopes: [] },
-          { method: 'GET', path: '/{x}/special', scopes: ['special'] },
-        ],
-      }),
-    );
+    const policy = compileRoutePolicy(parseRoutePolicy({ routes: overlapping }));
     expect(scopesFor(policy, 'GET', '/files/readme')).toEqual([]);
     expect(scopesFor(policy, 'GET', '/files/7')).toEqual(['file']);
     expect(scopesFor(policy, 'GET', '/files/7/raw')).toEqual(['files']);
@@ -229,12 +228,9 @@ describe('compileRoutePolicy', () => {
     const policy = compileRoutePolicy(
       parseRoutePolicy({
         routes: [
-          { method: '*', path: '/*', scopes: ['any'] },
-          { method: 'GET', path: '/files/*', scopes: ['files'] },
-          { method: 'GET', path: '/files/{id}', scopes: ['file'] },
+          ...overlapping,
           { method: 'HEAD', path: '/files/{id}', scopes: ['head'] },
-          { method: 'PUT', path: '/files/readme', scopes: [] },
-          { method: 'GET', path: '/{x}/special', scopes: ['special'] },
+          { method: 'PUT', path: '/files/readme', scopes: ['put'] },
           { method: 'delete', path: '/a/{b}/c/{d}', scopes: ['deep'] },
         ],
       }),
