@@ -92,3 +92,23 @@ export function importJwk(jwk: Record<string, unknown>): VerificationKey | strin
     fingerprint: `${alg}|${Object.values(material).join('|')}`,
   };
 }
+
+/**
+ * Imports the `keys` of a JWKS by `kid`. A member that is not a usable key (see {@link importJwk}),
+ * or repeats a `kid` already taken, is left out and handed to `refused` with its index and the
+ * reason; `refused` may throw, to refuse the whole set.
+ */
+export function importJwks(
+  list: readonly unknown[],
+  refused: (index: number, reason: string, jwk: unknown) => void,
+): Map<string, VerificationKey> {
+  const keys = new Map<string, VerificationKey>();
+  list.forEach((jwk, i) => {
+    let key =
+      typeof jwk === 'object' && jwk !== null ? importJwk(jwk as Record<string, unknown>) : 'not an object';
+    if (typeof key !== 'string' && keys.has(key.kid)) key = 'repeated kid';
+    if (typeof key === 'string') refused(i, key, jwk);
+    else keys.set(key.kid, key);
+  });
+  return keys;
+}

@@ -2,7 +2,7 @@ import { ConfigurationError, KeyNotFound, KeysUnavailable } from '../errors/erro
 import { parseStrictJsonObject } from '../jose/strict-json.ts';
 import { type AuthorizerLogger, silentLogger } from '../logging/logger.ts';
 import { createHttpFetch, type FetchLike, type HttpFetch, isHttpUrl } from './http-fetch.ts';
-import { importJwk, type VerificationKey } from './import-jwk.ts';
+import { importJwks, type VerificationKey } from './import-jwk.ts';
 import type { JwksLoader, JwksState } from './jwks-fetch.ts';
 
 /** Options of {@link createJwksCache}. Durations are in seconds. */
@@ -132,7 +132,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
           maxRefresh,
           staleIfError,
           maxKeys: MAX_KEYS,
-          importJwk,
+          importJwks,
         }),
       (error: unknown) => {
         loader = undefined;
@@ -208,15 +208,9 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     const list = options.keys;
     if (!(list.length > 0 && list.length <= MAX_KEYS))
       throw new ConfigurationError(`jwks.keys must hold 1 to ${MAX_KEYS} keys`);
-    const keys = new Map<string, VerificationKey>();
-    list.forEach((jwk, i) => {
-      let key =
-        typeof jwk === 'object' && jwk !== null ? importJwk(jwk as Record<string, unknown>) : 'not an object';
-      if (typeof key !== 'string' && keys.has(key.kid)) key = 'repeated kid';
-      if (typeof key === 'string') throw new ConfigurationError(`jwks.keys[${i}] refused: ${key}`);
-      keys.set(key.kid, key);
+    state.keys = importJwks(list, (i, reason) => {
+      throw new ConfigurationError(`jwks.keys[${i}] refused: ${reason}`);
     });
-    state.keys = keys;
     // stale at once (freshUntil 0): the first use fetches the JWKS right after it (getKey); usable
     // for staleIfError while the issuer cannot be reached
     state.usableUntil = now() + staleIfError;

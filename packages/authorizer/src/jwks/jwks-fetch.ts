@@ -133,8 +133,11 @@ export interface JwksLoaderOptions extends JwksSourceOptions {
   readonly maxRefresh: number;
   readonly staleIfError: number;
   readonly maxKeys: number;
-  /** `importJwk`. */
-  readonly importJwk: (jwk: Record<string, unknown>) => VerificationKey | string;
+  /** `importJwks`. */
+  readonly importJwks: (
+    list: readonly unknown[],
+    refused: (index: number, reason: string, jwk: unknown) => void,
+  ) => Map<string, VerificationKey>;
 }
 
 /**
@@ -143,21 +146,21 @@ export interface JwksLoaderOptions extends JwksSourceOptions {
  * and the failures counted (logged once per outage). `load` rejects when the fetch fails.
  */
 export function createJwksLoader(options: JwksLoaderOptions) {
-  const { state, logger, now, importJwk } = options;
+  const { state, logger, now, importJwks } = options;
   const source = createJwksSource(options);
 
   function importKeys(list: unknown): Map<string, VerificationKey> {
     if (!Array.isArray(list)) throw new Error('JWKS: no keys');
-    const next = new Map<string, VerificationKey>();
-    for (const jwk of list.slice(0, options.maxKeys)) {
-      let imported = typeof jwk === 'object' && jwk !== null ? importJwk(jwk) : 'not an object';
-      if (typeof imported !== 'string' && next.has(imported.kid)) imported = 'repeated kid';
-      if (typeof imported === 'string') {
-        logger.warn({ code: 'ERR_JWKS_KEY_SKIPPED', kid: jwk?.kid }, `JWKS key skipped (${imported})`);
-        continue;
-      }
-      const previous = state.keys?.get(imported.kid);
-      next.set(imported.kid, previous?.fingerprint === imported.fingerprint ? previous : imported);
+    const next = importJwks(list.slice(0, options.maxKeys), (_i, reason, jwk) => {
+      logger.warn(
+        { code: 'ERR_JWKS_KEY_SKIPPED', kid: (jwk as { kid?: unknown } | null)?.kid },
+        `JWKS key skipped (${reason})`,
+      );
+    });
+    // a key whose material did not change stays the same object (cached tokens hold it)
+    for (const [kid, key] of next) {
+      const previous = state.keys?.get(kid);
+      if (previous?.fingerprint === key.fingerprint) next.set(kid, previous);
     }
     return next;
   }

@@ -4,7 +4,7 @@
  */
 import { parseStrictJsonObject } from '../jose/strict-json.ts';
 import { createHttpFetch, type FetchLike, isHttpUrl } from './http-fetch.ts';
-import { importJwk } from './import-jwk.ts';
+import { importJwks } from './import-jwk.ts';
 import { createJwksSource } from './jwks-fetch.ts';
 
 /** The members of a public JWK a verifier reads: whatever else a JWKS carries (`x5c`, ...) is left out. */
@@ -38,23 +38,17 @@ export async function fetchPreloadJwks(options: {
   });
   const { keys } = await source.fetchJwks();
   if (!Array.isArray(keys)) throw new Error('JWKS: no keys');
-  const kept: Record<string, unknown>[] = [];
   const skipped: Array<{ kid: unknown; reason: string }> = [];
-  for (const jwk of keys as unknown[]) {
-    const key = typeof jwk === 'object' && jwk !== null ? (jwk as Record<string, unknown>) : undefined;
-    const imported = key === undefined ? 'not an object' : importJwk(key);
-    const reason =
-      typeof imported === 'string'
-        ? imported
-        : kept.some((k) => k.kid === imported.kid)
-          ? 'repeated kid'
-          : '';
-    if (key === undefined || reason !== '') {
-      skipped.push({ kid: key?.kid, reason });
-      continue;
-    }
-    kept.push(Object.fromEntries(KEPT_MEMBERS.filter((m) => key[m] !== undefined).map((m) => [m, key[m]])));
-  }
+  const refused = new Set<number>();
+  importJwks(keys, (i, reason, jwk) => {
+    refused.add(i);
+    skipped.push({ kid: (jwk as { kid?: unknown } | null)?.kid, reason });
+  });
+  const kept = (keys as Record<string, unknown>[])
+    .filter((_key, i) => !refused.has(i))
+    .map((key) =>
+      Object.fromEntries(KEPT_MEMBERS.filter((m) => key[m] !== undefined).map((m) => [m, key[m]])),
+    );
   if (kept.length === 0) throw new Error('the JWKS holds no key gatehouse verifies with');
   return { jwks: { keys: kept }, skipped };
 }

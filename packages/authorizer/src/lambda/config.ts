@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { RoutePolicy } from '@gatehouse/protocol';
 import { ConfigurationError } from '../errors/errors.ts';
 import { parseStrictJsonObject } from '../jose/strict-json.ts';
-import { importJwk } from '../jwks/import-jwk.ts';
+import { importJwks } from '../jwks/import-jwk.ts';
 import { parseRoutePolicyText } from '../policy/load-policy-file.ts';
 import type { IssuerProfileName } from '../verifier/issuer-profile.ts';
 
@@ -59,10 +59,7 @@ function preloadedJwks(env: Env): LambdaConfig['jwks'] {
   const keys = parseStrictJsonObject(jsonText(env, 'AUTHORIZER_JWKS')[0])?.keys;
   if (!Array.isArray(keys) || keys.length === 0)
     fail('AUTHORIZER_JWKS', 'must be a JWKS, {"keys": [...]}, as the issuer publishes it');
-  keys.forEach((jwk, i) => {
-    const key = typeof jwk === 'object' && jwk !== null ? importJwk(jwk) : 'not an object';
-    if (typeof key === 'string') fail('AUTHORIZER_JWKS', `keys[${i}] refused: ${key}`);
-  });
+  importJwks(keys, (i, reason) => fail('AUTHORIZER_JWKS', `keys[${i}] refused: ${reason}`));
   return { keys };
 }
 
