@@ -60,6 +60,17 @@ describe('parseRoutePolicy', () => {
     expect(() => parseRoutePolicy(input)).toThrow(message);
   });
 
+  it('returns a frozen policy, given back as it is when parsed again', () => {
+    const policy = parseRoutePolicy({ routes: [{ method: 'GET', path: '/a', scopes: ['x'] }] });
+    expect(parseRoutePolicy(policy)).toBe(policy);
+    for (const part of [policy, policy.routes, policy.routes[0], policy.routes[0]!.scopes]) {
+      expect(Object.isFrozen(part)).toBe(true);
+    }
+    // a copy is checked as any input is
+    const copy = { routes: [...policy.routes, { ...policy.routes[0]! }] };
+    expect(() => parseRoutePolicy(copy)).toThrow('routes[1]: duplicates routes[0]');
+  });
+
   it('prefixes errors with the source file name when given', () => {
     expect(() => parseRoutePolicy({ routes: 1 }, 'policy.json')).toThrow(
       'policy.json: routes: must be an array',

@@ -68,11 +68,21 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * The policies {@link parseRoutePolicy} returned (frozen, so they stay as checked), each with the
+ * case-folding trie it built to refuse duplicates: parsing one again returns it as it is, and
+ * {@link compileRoutePolicy} with the default case folding matches with that trie rather than
+ * building it again (an authorizer validates a policy when it reads it, then compiles it).
+ */
+const parsed = new WeakMap<RoutePolicy, TrieNode>();
+
+/**
  * Validates untrusted input (parsed JSON, or an object written in code) into a route policy,
  * normalising methods to upper case, dropping repeated scopes and a trailing slash. Throws
  * {@link RoutePolicyError} naming the first problem found; `source` (a file name) prefixes it.
+ * The policy returned is frozen, and is returned as it is when given again.
  */
 export function parseRoutePolicy(input: unknown, source?: string): RoutePolicy {
+  if (parsed.has(input as RoutePolicy)) return input as RoutePolicy;
   const prefix = source === undefined ? '' : `${source}: `;
   if (!isPlainObject(input)) throw new RoutePolicyError(`${prefix}policy`, 'must be an object with "routes"');
   for (const key of Object.keys(input)) {
@@ -82,12 +92,15 @@ export function parseRoutePolicy(input: unknown, source?: string): RoutePolicy {
   if (!Array.isArray(routes)) throw new RoutePolicyError(`${prefix}routes`, 'must be an array');
   if (routes.length > MAX_ROUTES)
     throw new RoutePolicyError(`${prefix}routes`, `more than ${MAX_ROUTES} routes`);
-  const policy = {
-    routes: routes.map((raw: unknown, i: number) => parseRouteRule(raw, `${prefix}routes[${i}]`)),
-  };
-  buildTrie(policy, true, prefix); // refuses duplicates
+  const policy: RoutePolicy = Object.freeze({
+    routes: Object.freeze(
+      routes.map((raw: unknown, i: number) => parseRouteRule(raw, `${prefix}routes[${i}]`)),
+    ),
+  });
+  parsed.set(policy, buildTrie(policy, true, prefix)); // refuses duplicates
   return policy;
 }
+
 
 function parseRouteRule(raw: unknown, at: string): RouteRule {
   if (!isPlainObject(raw)) throw new RoutePolicyError(at, 'must be {method, path, scopes}');
@@ -112,7 +125,7 @@ function parseRouteRule(raw: unknown, at: string): RouteRule {
     if (!list.includes(scope)) list.push(scope);
   });
   const normalised = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  return { method: method.toUpperCase(), path: normalised, scopes: list };
+  return Object.freeze({ method: method.toUpperCase(), path: normalised, scopes: Object.freeze(list) });
 }
 
 function parsePattern(path: string, at: string): Segment[] {
@@ -328,7 +341,7 @@ export function compileRoutePolicy(
   options: CompileRoutePolicyOptions = {},
 ): CompiledRoutePolicy {
   const foldCase = options.caseSensitive !== true;
-  const root = buildTrie(policy, foldCase);
+  const root = (foldCase ? parsed.get(policy) : undefined) ?? buildTrie(policy, foldCase);
 
   const find = (
     node: TrieNode,
