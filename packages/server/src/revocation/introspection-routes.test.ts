@@ -91,7 +91,9 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
   });
 
   it('answers {active:false} once the token has expired', async () => {
-    const short = await server.createApiAndClient({ grantTokenLifetime: 1 });
+    // 2 s, not 1: exp is iat + lifetime in whole seconds, so a 1-second token issued late in a second
+    // has expired by the next one, possibly before the first introspection.
+    const short = await server.createApiAndClient({ grantTokenLifetime: 2 });
     const token = await server.getToken(short);
     expect((await introspect(token, short)).active).toBe(true);
     await new Promise((r) => setTimeout(r, 2100));
