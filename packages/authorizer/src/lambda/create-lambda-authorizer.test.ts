@@ -277,11 +277,15 @@ describe('keys, deny-list and policy refreshed on invocation (no timers)', () =>
   });
 
   it('polls nothing between invocations', async () => {
+    // The authorizer's clock stands still during the first invocation: on the real one, a first
+    // invocation slower than half the interval (25 ms) starts a background poll that lands in the pause.
+    let clock = Date.now();
     const az = createLambdaAuthorizer({
       issuer: idp.issuer,
       audience: idp.audience,
       policy: 'remote',
       syncSeconds: 0.05,
+      now: () => clock,
     });
     idp.feeds.setPolicy(contactsPolicy.routes);
     try {
@@ -291,6 +295,7 @@ describe('keys, deny-list and policy refreshed on invocation (no timers)', () =>
       const seen = idp.feeds.requests.length;
       await new Promise((resolve) => setTimeout(resolve, 300)); // six intervals without an invocation
       expect(idp.feeds.requests.length).toBe(seen);
+      clock += 300;
       expect(await az(tokenEvent(`Bearer ${read}`, 'GET', '/contacts'))).toMatchObject({
         principalId: 'svc-a',
       });
