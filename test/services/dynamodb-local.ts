@@ -26,7 +26,7 @@ export interface DynamoDbLocal {
 
 const READY_TIMEOUT_MS = 60_000;
 
-/** Starts DynamoDB Local in memory on a free port and resolves once it answers HTTP. */
+/** Starts DynamoDB Local in memory on a free port and resolves once it answers. */
 export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   let lastError: unknown;
   // The free port could be taken between probing and Java binding it; try a few times.
@@ -75,12 +75,14 @@ async function startOn(port: number): Promise<DynamoDbLocal> {
   }
 }
 
-/** Any HTTP answer (DynamoDB Local says 400 to a bare GET) means the server is up. */
+/**
+ * DynamoDB Local's own answer to a bare GET (400 MissingAuthenticationToken) means it is up. Another
+ * server answering there took the port between probing and Java binding it (Java then exits).
+ */
 async function answers(endpoint: string): Promise<boolean> {
   try {
     const res = await fetch(endpoint, { signal: AbortSignal.timeout(1000) });
-    await res.body?.cancel();
-    return true;
+    return (await res.text()).includes('com.amazonaws.dynamodb.');
   } catch {
     return false;
   }
