@@ -1,5 +1,5 @@
 /** Test helpers for processes under test: a free loopback port, and waiting for `/healthz`. */
-import { createServer } from 'node:net';
+export { freePort } from '../../test/services/free-port.ts';
 
 /** A process being watched: resolves `exited` when it ends; `output()` is what it wrote. */
 export interface WatchedProcess {
@@ -25,17 +25,4 @@ export async function waitForHealth(url: string, process: WatchedProcess, timeou
       throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${process.output()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-/** A port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }

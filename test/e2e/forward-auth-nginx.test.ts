@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthorizer, createForwardAuthServer, createVerifier } from '@gatehouse/authorizer';
@@ -20,6 +19,7 @@ import {
   watchSpawnedProcess,
 } from '@gatehouse/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../services/free-port.ts';
 
 const NGINX = '/usr/sbin/nginx';
 const AUDIENCE = 'https://contacts.example/';
@@ -34,16 +34,6 @@ const policy = {
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
-  );
-}
-
-function freePort(): Promise<number> {
-  const probe = createNetServer();
-  return new Promise((resolve) =>
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    }),
   );
 }
 

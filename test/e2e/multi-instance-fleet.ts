@@ -8,7 +8,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -16,6 +15,9 @@ import {
   recordSecretsFromAnswer,
   watchSpawnedProcess,
 } from '../../packages/server/src/testing/secret-scan-spawned.ts';
+import { freePort } from '../services/free-port.ts';
+
+export { freePort };
 
 /** The real bin, as a user runs it. */
 export const GATEHOUSE_BIN = resolve(import.meta.dirname, '../../packages/server/bin/gatehouse.mjs');
@@ -72,19 +74,6 @@ export function childEnvironment(extra: Record<string, string>): Record<string, 
     env[key] = value;
   }
   return { ...env, ...extra };
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** Runs the bin to completion (e.g. `store init`), answering its exit code and output. */

@@ -11,7 +11,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { createTokenClient, type TokenClient } from '@gatehouse/client';
@@ -26,6 +25,7 @@ import {
   recordSecret,
   watchSpawnedProcess,
 } from '../../packages/server/src/testing/secret-scan-spawned.ts';
+import { freePort } from '../services/free-port.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const GATEHOUSE_BIN = join(ROOT, 'packages/server/bin/gatehouse.mjs');
@@ -265,17 +265,5 @@ function stop(child: ChildProcess): Promise<void> {
       done();
     });
     child.kill('SIGTERM');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
   });
 }

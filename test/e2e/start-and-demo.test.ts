@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,15 +14,7 @@ import {
   type WatchedProcess,
   watchSpawnedProcess,
 } from '../../packages/server/src/testing/secret-scan-spawned.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../services/free-port.ts';
 
 const dir = mkdtempSync(join(os.tmpdir(), 'gh-start-'));
 const running: ChildProcess[] = [];

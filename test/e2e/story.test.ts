@@ -6,7 +6,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { createTokenClient, type TokenClient } from '@gatehouse/client';
@@ -20,6 +19,7 @@ import {
   watchSpawnedProcess,
 } from '../../packages/server/src/testing/secret-scan-spawned.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../services/dynamodb-local.ts';
+import { freePort } from '../services/free-port.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const GATEHOUSE_BIN = join(ROOT, 'packages/server/bin/gatehouse.mjs');
@@ -288,16 +288,4 @@ async function start(
     if (Date.now() > deadline) throw new Error(`${bin} not ready at ${readyUrl} within 30 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }

