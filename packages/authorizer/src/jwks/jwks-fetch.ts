@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthorizerLogger } from '../logging/logger.ts';
 import type { FetchLike, FetchResponse } from './http-fetch.ts';
-import type { VerificationKey } from './import-jwk.ts';
+import type { importJwks, VerificationKey } from './import-jwk.ts';
 
 /** Largest discovery or JWKS document read, in bytes, unless a request says otherwise. */
 export const MAX_DOCUMENT_BYTES = 512 * 1024;
@@ -133,11 +133,8 @@ export interface JwksLoaderOptions extends JwksSourceOptions {
   readonly maxRefresh: number;
   readonly staleIfError: number;
   readonly maxKeys: number;
-  /** `importJwks`. */
-  readonly importJwks: (
-    list: readonly unknown[],
-    refused: (index: number, reason: string, jwk: unknown) => void,
-  ) => Map<string, VerificationKey>;
+  /** `importJwks`, handed in so this chunk holds no copy of the core's key import. */
+  readonly importJwks: typeof importJwks;
 }
 
 /**
