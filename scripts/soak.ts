@@ -10,10 +10,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort } from '../test/services/free-port.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,17 +26,6 @@ const minutes = Math.min(60, Math.max(0.2, Number(values.minutes)));
 const concurrency = Math.min(64, Math.max(1, Number(values.concurrency)));
 const intervalMs = Math.max(1, Number(values.interval)) * 1000;
 const root = resolve(import.meta.dirname, '..');
-
-function freePort(): Promise<number> {
-  return new Promise((done, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
 
 function start(bin: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(root, bin), ...(bin.includes('server') ? ['serve'] : [])], {

@@ -1,6 +1,5 @@
 /** Child processes for benchmarks: pinned to cores with taskset, waited on until they say READY. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 
 /** Whether `taskset` exists here (util-linux); without it runs are unpinned and say so. */
 export const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
@@ -11,18 +10,8 @@ export function pinned(cpus: string | undefined, cmd: string, args: string[]): [
   return ['taskset', ['-c', cpus, cmd, ...args]];
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port on 127.0.0.1 (the tests' helper: drawn below the kernel's ephemeral range). */
+export { freePort } from '../../test/services/free-port.ts';
 
 export interface Running<T> {
   info: T;

@@ -19,10 +19,10 @@ import {
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../services/free-port.ts';
 import {
   childEnvironment,
   createFleetSettings,
-  freePort,
   type Instance,
   management,
   requestToken,

@@ -17,8 +17,6 @@ import {
 } from '../../packages/server/src/testing/secret-scan-spawned.ts';
 import { freePort } from '../services/free-port.ts';
 
-export { freePort };
-
 /** The real bin, as a user runs it. */
 export const GATEHOUSE_BIN = resolve(import.meta.dirname, '../../packages/server/bin/gatehouse.mjs');
 
