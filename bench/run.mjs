@@ -21,6 +21,18 @@ for (const [, name, section] of old.matchAll(/<!-- bench: ([\w-]+) -->\n([\s\S]*
   if (!existsSync(file)) writeFileSync(file, `${section.trim()}\n`);
 }
 
+/** Where and when a section was measured: sections kept from earlier runs may come from other machines. */
+const RUN_LINE = /^_Run on .*_\n\n?/m;
+function stampSection(name) {
+  const file = join(results, `${name}.md`);
+  if (!existsSync(file)) return;
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const line = `_Run on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${cpu}, Node ${process.version}._\n`;
+  const text = readFileSync(file, 'utf8').replace(RUN_LINE, '');
+  const eol = text.indexOf('\n') + 1; // after the section's "## title"
+  writeFileSync(file, `${text.slice(0, eol)}\n${line}\n${text.slice(eol).replace(/^\n/, '')}`);
+}
+
 const wanted = process.argv.slice(2);
 const benches = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
@@ -41,20 +53,23 @@ for (const [i, name] of benches.entries()) {
   if (r.status !== 0) {
     failed++;
     console.error(`bench ${name} failed (exit ${r.status ?? r.signal}) after ${secs}s`);
-  } else console.log(`bench ${name} done in ${secs}s`);
+  } else {
+    stampSection(name);
+    console.log(`bench ${name} done in ${secs}s`);
+  }
 }
 
 const sections = readdirSync(results)
   .filter((f) => f.endsWith('.md'))
   .sort()
   .map((f) => `<!-- bench: ${f.slice(0, -3)} -->\n${readFileSync(join(results, f), 'utf8').trim()}`);
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const header = `# gatehouse benchmarks
 
-Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${cpu}, Node ${process.version}.
-Each section below comes from one run of its bench on this machine, with the peers measured beside
-gatehouse in that same run (\`npm run bench -- <name>\` reruns one section and keeps the others);
-read the ratios, not the absolute figures. Loads target loopback only.
+Written by \`npm run bench\`. Each section below comes from one run of its bench, on the machine and
+day its first line names, with the peers measured beside gatehouse in that same run
+(\`npm run bench -- <name>\` reruns one section and keeps the others); read the ratios, not the
+absolute figures: the shared machines these ran on vary in speed from day to day. Loads target
+loopback only.
 `;
 writeFileSync(reportPath, `${header}\n${sections.join('\n\n')}\n`);
 console.log(`\nwrote ${reportPath}${old ? ' (replaced the previous report)' : ''}`);
