@@ -138,6 +138,16 @@ describe('live changes reach the contacts service within the sync interval plus 
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
+  it('refreshes the JWKS every interval with If-None-Match: unchanged keys cost the server a 304', async () => {
+    const jwksAnswers = () =>
+      server.logs
+        .map((line) => JSON.parse(line) as { route?: string; status?: number })
+        .filter((entry) => entry.route === '/.well-known/jwks.json')
+        .map((entry) => entry.status);
+    await holdsWithin(SYNC_SECONDS * 3000, async () => jwksAnswers().includes(304));
+    expect(jwksAnswers()[0]).toBe(200);
+  });
+
   it('refuses the outstanding Write token once its grant loses write:contacts', async () => {
     const writer = await add(['read:contacts', 'write:contacts']);
     const before = await token(writer);

@@ -196,3 +196,87 @@ describe('unknown kids (the penalty box)', () => {
     }
   });
 });
+
+describe('refreshing with If-None-Match (the JWKS answer’s ETag)', () => {
+  it('asks with the tag of the keys it holds: a 304 keeps them, the same objects; a changed JWKS comes whole', async () => {
+    const idp = await startTestIssuer();
+    const cache = createJwksCache({ issuer: idp.issuer, backgroundRefresh: false });
+    try {
+      await cache.refresh();
+      expect(idp.lastJwksIfNoneMatch).toBeUndefined();
+      const key = cache.getKey(idp.keys.RS256.kid);
+      expect(key).toBeDefined();
+
+      await cache.refresh();
+      expect(idp.lastJwksIfNoneMatch).toMatch(/^"[A-Za-z0-9_-]+"$/);
+      expect(idp.hits.jwksNotModified).toBe(1);
+      expect(cache.getKey(idp.keys.RS256.kid)).toBe(key);
+
+      idp.setJwks([idp.keys.ES256.jwk]);
+      await cache.refresh();
+      expect(idp.hits.jwksNotModified).toBe(1);
+      expect(cache.getKey(idp.keys.RS256.kid)).toBeUndefined();
+      expect(cache.getKey(idp.keys.ES256.kid)).toBeDefined();
+    } finally {
+      cache.close();
+      await idp.close();
+    }
+  });
+
+  it('counts a 304 as a successful fetch: the keys are fresh and usable again', async () => {
+    const idp = await startTestIssuer();
+    let t = 1_000_000;
+    const cache = createJwksCache({
+      issuer: idp.issuer,
+      backgroundRefresh: false,
+      defaultMaxAgeSeconds: 300,
+      staleIfErrorSeconds: 1,
+      now: () => t,
+    });
+    try {
+      await cache.refresh();
+      t += 302_000; // past fresh (300 s) and stale-if-error (1 s)
+      expect(cache.usable()).toBe(false);
+      await cache.refresh();
+      expect(idp.hits.jwksNotModified).toBe(1);
+      expect(cache.usable()).toBe(true);
+      expect(cache.getKey(idp.keys.RS256.kid)).toBeDefined();
+    } finally {
+      cache.close();
+      await idp.close();
+    }
+  });
+
+  it('never asks conditionally when the issuer sends no ETag', async () => {
+    const idp = await startTestIssuer();
+    idp.setJwksEtag('none');
+    const cache = createJwksCache({ issuer: idp.issuer, backgroundRefresh: false });
+    try {
+      await cache.refresh();
+      await cache.refresh();
+      expect(idp.hits.jwks).toBe(2);
+      expect(idp.lastJwksIfNoneMatch).toBeUndefined();
+      expect(idp.hits.jwksNotModified).toBe(0);
+      expect(cache.getKey(idp.keys.RS256.kid)).toBeDefined();
+    } finally {
+      cache.close();
+      await idp.close();
+    }
+  });
+
+  it('takes a 304 it did not ask for as a failed fetch', async () => {
+    const idp = await startTestIssuer();
+    idp.setJwksEtag('not-modified');
+    const cache = createJwksCache({ issuer: idp.issuer, backgroundRefresh: false });
+    try {
+      await expect(cache.refresh()).rejects.toThrow('JWKS: HTTP 304');
+      expect(cache.usable()).toBe(false);
+      await expect(cache.resolveKey(idp.keys.RS256.kid)).rejects.toMatchObject({
+        code: 'ERR_JWKS_UNAVAILABLE',
+      });
+    } finally {
+      cache.close();
+      await idp.close();
+    }
+  });
+});

@@ -29,12 +29,23 @@ export interface JwksSourceOptions {
   readonly isHttpUrl: (value: unknown) => value is string;
 }
 
-/** One fetched JWKS: its `keys` member, unchecked, and how long its answer says it is fresh. */
-export interface FetchedJwks {
-  readonly keys: unknown;
-  /** From `Cache-Control`: `max-age` in milliseconds, 0 for `no-cache`/`no-store`, undefined without. */
-  readonly maxAgeMs: number | undefined;
-}
+/**
+ * One fetched JWKS: its `keys` member, unchecked, and how long its answer says it is fresh; or, on
+ * `304 Not Modified`, word that the keys last kept are still the issuer's.
+ */
+export type FetchedJwks =
+  | {
+      readonly notModified: false;
+      readonly keys: unknown;
+      readonly maxAgeMs: number | undefined;
+      /**
+       * To call once these keys are loaded: later fetches then ask with this answer's `ETag`
+       * (`If-None-Match`), and a 304 means these keys. Not called, a refused document is never
+       * taken as current.
+       */
+      keep(): void;
+    }
+  | { readonly notModified: true; readonly maxAgeMs: number | undefined };
 
 /** The issuer's JWKS over HTTP, found through discovery unless its URL is given. */
 export interface JwksSource {
@@ -43,35 +54,49 @@ export interface JwksSource {
   metadata(): Promise<Record<string, unknown> | undefined>;
 }
 
+/** `max-age` of a `Cache-Control` value in milliseconds, 0 for `no-cache`/`no-store`, undefined without. */
+function maxAgeOf(cacheControl: string): number | undefined {
+  if (/no-cache|no-store/i.test(cacheControl)) return 0;
+  const maxAge = /(?:^|[,\s])max-age=(\d+)/i.exec(cacheControl);
+  return maxAge ? Number(maxAge[1]) * 1000 : undefined;
+}
+
 /**
  * Creates the JWKS source: discovery (RFC 8414 / OpenID Connect Discovery, whose `issuer` must be
- * the one configured) unless `jwksUri` is given, and `Cache-Control: max-age` read from the answer.
+ * the one configured) unless `jwksUri` is given, `Cache-Control: max-age` read from the answer, and
+ * conditional requests: once a JWKS answer with an `ETag` is kept, the next fetch of the same URL
+ * sends `If-None-Match`, and `304 Not Modified` (its own `Cache-Control` counting) keeps the keys.
  * @see https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-13.1.2
  */
 export function createJwksSource(options: JwksSourceOptions): JwksSource {
   const { issuer, fetch, timeoutMs, parseJson, isHttpUrl } = options;
   let jwksUri = options.jwksUri;
+  /** The entity tag of the JWKS answer last kept, and the URL it came from. */
+  let kept: { url: string; etag: string } | undefined;
 
-  async function getJson(url: string, what: string) {
-    const res = await fetch(url, {
-      headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+  /** GETs `url` as JSON, conditionally when `etag` is given (`If-None-Match`). */
+  function request(url: string, etag?: string) {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (etag !== undefined) headers['if-none-match'] = etag;
+    return fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+  }
+
+  /** The JSON object of a 200 answer; any other status, or another body, is an error. */
+  async function objectOf(res: FetchResponse, what: string): Promise<Record<string, unknown>> {
     const doc = res.status === 200 ? parseJson(await res.text()) : null;
     if (doc === null)
       throw new Error(`${what}: HTTP ${res.status}${res.status === 200 ? ', not a JSON object' : ''}`);
-    return { res, doc };
+    return doc;
   }
 
   // the discovery document, fetched once (again only after a failure) and shared with the feeds
   let discovery: Promise<Record<string, unknown>> | undefined;
   function discover(): Promise<Record<string, unknown>> {
     const base = issuer as string; // checked by the cache: no jwksUri means an issuer
-    discovery ??= getJson(
-      `${base}${base.endsWith('/') ? '' : '/'}.well-known/openid-configuration`,
-      'discovery',
-    )
-      .then(({ doc }) => {
+    discovery ??= request(`${base}${base.endsWith('/') ? '' : '/'}.well-known/openid-configuration`)
+      .then((res) => objectOf(res, 'discovery'))
+      .then((doc) => {
         if (doc.issuer !== base) throw new Error('discovery: issuer mismatch');
         if (!isHttpUrl(doc.jwks_uri)) throw new Error('discovery: bad jwks_uri');
         return doc;
@@ -84,20 +109,25 @@ export function createJwksSource(options: JwksSourceOptions): JwksSource {
   }
 
   return {
-    async fetchJwks() {
+    async fetchJwks(): Promise<FetchedJwks> {
       const discovered = jwksUri === undefined;
       try {
         jwksUri ??= (await discover()).jwks_uri as string;
-        const { res, doc } = await getJson(jwksUri, 'JWKS');
-        const cacheControl = res.headers.get('cache-control') ?? '';
-        const maxAge = /(?:^|[,\s])max-age=(\d+)/i.exec(cacheControl);
+        const url = jwksUri;
+        const asked = kept?.url === url ? kept.etag : undefined;
+        const res = await request(url, asked);
+        const maxAgeMs = maxAgeOf(res.headers.get('cache-control') ?? '');
+        // 304 only answers a conditional request: unasked, it is an error like any other status
+        if (res.status === 304 && asked !== undefined) return { notModified: true, maxAgeMs };
+        const doc = await objectOf(res, 'JWKS');
+        const etag = res.headers.get('etag') ?? undefined;
         return {
+          notModified: false,
           keys: doc.keys,
-          maxAgeMs: /no-cache|no-store/i.test(cacheControl)
-            ? 0
-            : maxAge
-              ? Number(maxAge[1]) * 1000
-              : undefined,
+          maxAgeMs,
+          keep() {
+            kept = etag === undefined ? undefined : { url, etag };
+          },
         };
       } catch (error) {
         // a JWKS URL found by discovery is looked up again next time
@@ -166,10 +196,14 @@ export function createJwksLoader(options: JwksLoaderOptions) {
     async load(): Promise<void> {
       try {
         const fetched = await source.fetchJwks();
-        const keys = importKeys(fetched.keys);
-        if (keys.size === 0) logger.warn({ code: 'ERR_JWKS_EMPTY' }, 'JWKS holds no usable key');
+        // 304: the keys last kept are still the issuer's; only their freshness moves on
+        if (!fetched.notModified) {
+          const keys = importKeys(fetched.keys);
+          if (keys.size === 0) logger.warn({ code: 'ERR_JWKS_EMPTY' }, 'JWKS holds no usable key');
+          state.keys = keys;
+          fetched.keep();
+        }
         const maxAge = fetched.maxAgeMs ?? options.defaultMaxAge;
-        state.keys = keys;
         state.freshUntil = now() + Math.min(Math.max(maxAge, options.minRefresh), options.maxRefresh);
         state.usableUntil = state.freshUntil + options.staleIfError;
         if (state.failures > 0) logger.info({ failures: state.failures }, 'JWKS reachable again');

@@ -36,7 +36,9 @@ export async function fetchPreloadJwks(options: {
     parseJson: parseStrictJsonObject,
     isHttpUrl,
   });
-  const { keys } = await source.fetchJwks();
+  // a first fetch is never conditional, so never answered 304
+  const fetched = await source.fetchJwks();
+  const keys = fetched.notModified ? undefined : fetched.keys;
   if (!Array.isArray(keys)) throw new Error('JWKS: no keys');
   const skipped: Array<{ kid: unknown; reason: string }> = [];
   const refused = new Set<number>();

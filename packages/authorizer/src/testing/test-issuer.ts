@@ -4,6 +4,7 @@
  * third-party library) or, for hostile cases, signed by hand from raw JSON text.
  */
 import {
+  createHash,
   createHmac,
   generateKeyPairSync,
   type KeyObject,
@@ -60,9 +61,18 @@ export interface TestIssuer {
   setAvailable(up: boolean): void;
   /** `Cache-Control` sent with the JWKS (default none). */
   setCacheControl(value: string | undefined): void;
+  /**
+   * How the JWKS answers carry an entity tag: `strong` (default: an `ETag`, and 304 to a matching
+   * `If-None-Match`), `none` (no `ETag`, always 200), `not-modified` (304 to every request, asked or
+   * not, as a broken server or cache might).
+   */
+  setJwksEtag(mode: 'strong' | 'none' | 'not-modified'): void;
   /** Members added to the discovery document (e.g. `gatehouse_revocation_feed_endpoint`). */
   setDiscoveryExtra(members: Record<string, unknown>): void;
-  readonly hits: { discovery: number; jwks: number };
+  /** Requests served; `jwksNotModified` counts the JWKS requests answered 304 (also in `jwks`). */
+  readonly hits: { discovery: number; jwks: number; jwksNotModified: number };
+  /** The `If-None-Match` of the last JWKS request (undefined: none sent). */
+  readonly lastJwksIfNoneMatch: string | undefined;
   /** The revocation and policy feeds it serves (docs/feeds.md). */
   readonly feeds: TestFeeds;
   close(): Promise<void>;
@@ -123,7 +133,9 @@ export async function startTestIssuer(
   let up = true;
   let cacheControl: string | undefined;
   let discoveryExtra: Record<string, unknown> = {};
-  const hits = { discovery: 0, jwks: 0 };
+  const hits = { discovery: 0, jwks: 0, jwksNotModified: 0 };
+  let etagMode: 'strong' | 'none' | 'not-modified' = 'strong';
+  let lastJwksIfNoneMatch: string | undefined;
   const audience = options.audience ?? 'https://contacts.example/';
   const feeds = createTestFeeds(audience);
   let issuer = '';
@@ -142,10 +154,19 @@ export async function startTestIssuer(
     }
     if (path.endsWith('/.well-known/jwks.json')) {
       hits.jwks++;
+      lastJwksIfNoneMatch = req.headers['if-none-match'];
+      const body = JSON.stringify({ keys: published ?? Object.values(keys).map((k) => k.jwk) });
+      const etag = `"${createHash('sha256').update(body).digest('base64url')}"`;
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (cacheControl !== undefined) headers['cache-control'] = cacheControl;
+      if (etagMode !== 'none') headers.etag = etag;
+      if (etagMode === 'not-modified' || (etagMode === 'strong' && lastJwksIfNoneMatch === etag)) {
+        hits.jwksNotModified++;
+        res.writeHead(304, headers).end();
+        return;
+      }
       res.writeHead(200, headers);
-      res.end(JSON.stringify({ keys: published ?? Object.values(keys).map((k) => k.jwk) }));
+      res.end(body);
       return;
     }
     res.writeHead(404).end();
@@ -207,10 +228,16 @@ export async function startTestIssuer(
     setCacheControl(value) {
       cacheControl = value;
     },
+    setJwksEtag(mode) {
+      etagMode = mode;
+    },
     setDiscoveryExtra(members) {
       discoveryExtra = members;
     },
     hits,
+    get lastJwksIfNoneMatch() {
+      return lastJwksIfNoneMatch;
+    },
     feeds,
     close() {
       return new Promise((resolve) => {

@@ -66,6 +66,42 @@ describe('discovery', () => {
     expect(algs).not.toContain('none');
   });
 
+  it('answers If-None-Match with 304 until the keys change (strong ETag, weak comparison)', async () => {
+    const jwksUrl = `${server.url}/.well-known/jwks.json`;
+    const first = await fetch(jwksUrl);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
+    expect(first.headers.get('access-control-expose-headers')).toBe('ETag');
+    const before = (await first.json()) as { keys: { kid: string }[] };
+
+    for (const tag of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const again = await fetch(jwksUrl, { headers: { 'if-none-match': tag } });
+      expect(again.status, tag).toBe(304);
+      expect(await again.text()).toBe('');
+      expect(again.headers.get('etag')).toBe(etag);
+      expect(again.headers.get('cache-control')).toBe('public, max-age=300');
+    }
+    const other = await fetch(jwksUrl, { headers: { 'if-none-match': '"other"' } });
+    expect(other.status).toBe(200);
+    expect(await other.json()).toEqual(before);
+
+    // a rotation publishes a new next key: a new document, a new tag
+    const rotated = await server.management('POST', 'keys/signing/rotate');
+    expect(rotated.status).toBe(201);
+    const changed = await fetch(jwksUrl, { headers: { 'if-none-match': etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    const after = (await changed.json()) as { keys: { kid: string }[] };
+    expect(after.keys.map((k) => k.kid)).not.toEqual(before.keys.map((k) => k.kid));
+
+    const meta = await fetch(`${server.url}/.well-known/openid-configuration`);
+    const metaTag = meta.headers.get('etag')!;
+    const metaAgain = await fetch(`${server.url}/.well-known/oauth-authorization-server`, {
+      headers: { 'if-none-match': metaTag },
+    });
+    expect(metaAgain.status).toBe(304);
+  });
+
   it('sends security headers on every answer', async () => {
     for (const path of ['/.well-known/jwks.json', '/healthz', '/nope', '/api/v2/clients']) {
       const res = await fetch(`${server.url}${path}`);

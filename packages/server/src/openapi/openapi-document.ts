@@ -211,6 +211,16 @@ const feedHeaders: Json = {
   'Cache-Control': { description: '`public, max-age=<GATEHOUSE_SYNC_SECONDS>`', schema: { type: 'string' } },
 };
 
+const discoveryHeaders: Json = {
+  ETag: { description: 'Strong entity tag of the body', schema: { type: 'string' } },
+  'Cache-Control': { description: '`public, max-age=300`', schema: { type: 'string' } },
+};
+const ifNoneMatch: Json = { name: 'If-None-Match', in: 'header', schema: { type: 'string' } };
+const discoveryNotModified: Json = {
+  description: 'Not modified (`If-None-Match` named the ETag)',
+  headers: discoveryHeaders,
+};
+
 const tokenRequestSchema: Json = {
   type: 'object',
   required: ['grant_type'],
@@ -390,15 +400,27 @@ export function createOpenApiDocument(issuer: string): Json {
         get: {
           tags: ['Discovery'],
           summary: 'Public signing keys (JWK Set)',
-          responses: { '200': { description: 'The JWK Set', content: json(ref('Jwks')) } },
+          description:
+            'Public and cacheable, with ETag: `If-None-Match` with it answers 304 until the keys change.',
+          parameters: [ifNoneMatch],
+          responses: {
+            '200': { description: 'The JWK Set', headers: discoveryHeaders, content: json(ref('Jwks')) },
+            '304': discoveryNotModified,
+          },
         },
       },
       '/.well-known/openid-configuration': {
         get: {
           tags: ['Discovery'],
           summary: 'Authorization server metadata (OpenID Connect discovery location)',
+          parameters: [ifNoneMatch],
           responses: {
-            '200': { description: 'Metadata', content: json(ref('AuthorizationServerMetadata')) },
+            '200': {
+              description: 'Metadata',
+              headers: discoveryHeaders,
+              content: json(ref('AuthorizationServerMetadata')),
+            },
+            '304': discoveryNotModified,
           },
         },
       },
@@ -406,8 +428,14 @@ export function createOpenApiDocument(issuer: string): Json {
         get: {
           tags: ['Discovery'],
           summary: 'Authorization server metadata (RFC 8414)',
+          parameters: [ifNoneMatch],
           responses: {
-            '200': { description: 'Metadata', content: json(ref('AuthorizationServerMetadata')) },
+            '200': {
+              description: 'Metadata',
+              headers: discoveryHeaders,
+              content: json(ref('AuthorizationServerMetadata')),
+            },
+            '304': discoveryNotModified,
           },
         },
       },
