@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../errors/errors.ts';
 import { createTestKey, startTestIssuer, type TestIssuer } from '../testing/test-issuer.ts';
 import { createVerifier } from '../verifier/create-verifier.ts';
-import { createJwksCache } from './jwks-cache.ts';
+import { createJwksCache, type JwksCache, type JwksCacheOptions } from './jwks-cache.ts';
 
 /** Waits (in real time, briefly) until `condition` holds; the background refresh runs on a timer. */
 async function until(condition: () => boolean): Promise<void> {
@@ -197,11 +197,25 @@ describe('unknown kids (the penalty box)', () => {
   });
 });
 
+/** Runs `body` against a fresh test issuer and a cache of its JWKS (refreshed on demand), then closes both. */
+async function withIssuerCache(
+  body: (idp: TestIssuer, cache: JwksCache) => Promise<void>,
+  options: { etag?: 'strong' | 'none' | 'not-modified'; cache?: Partial<JwksCacheOptions> } = {},
+): Promise<void> {
+  const idp = await startTestIssuer();
+  idp.setJwksEtag(options.etag ?? 'strong');
+  const cache = createJwksCache({ issuer: idp.issuer, backgroundRefresh: false, ...options.cache });
+  try {
+    await body(idp, cache);
+  } finally {
+    cache.close();
+    await idp.close();
+  }
+}
+
 describe('refreshing with If-None-Match (the JWKS answer’s ETag)', () => {
-  it('asks with the tag of the keys it holds: a 304 keeps them, the same objects; a changed JWKS comes whole', async () => {
-    const idp = await startTestIssuer();
-    const cache = createJwksCache({ issuer: idp.issuer, backgroundRefresh: false });
-    try {
+  it('asks with the tag of the keys it holds: a 304 keeps them, the same objects; a changed JWKS comes whole', () =>
+    withIssuerCache(async (idp, cache) => {
       await cache.refresh();
       expect(idp.lastJwksIfNoneMatch).toBeUndefined();
       const key = cache.getKey(idp.keys.RS256.kid);
@@ -217,66 +231,45 @@ describe('refreshing with If-None-Match (the JWKS answer’s ETag)', () => {
       expect(idp.hits.jwksNotModified).toBe(1);
       expect(cache.getKey(idp.keys.RS256.kid)).toBeUndefined();
       expect(cache.getKey(idp.keys.ES256.kid)).toBeDefined();
-    } finally {
-      cache.close();
-      await idp.close();
-    }
-  });
+    }));
 
-  it('counts a 304 as a successful fetch: the keys are fresh and usable again', async () => {
-    const idp = await startTestIssuer();
-    let t = 1_000_000;
-    const cache = createJwksCache({
-      issuer: idp.issuer,
-      backgroundRefresh: false,
-      defaultMaxAgeSeconds: 300,
-      staleIfErrorSeconds: 1,
-      now: () => t,
-    });
-    try {
-      await cache.refresh();
-      t += 302_000; // past fresh (300 s) and stale-if-error (1 s)
-      expect(cache.usable()).toBe(false);
-      await cache.refresh();
-      expect(idp.hits.jwksNotModified).toBe(1);
-      expect(cache.usable()).toBe(true);
-      expect(cache.getKey(idp.keys.RS256.kid)).toBeDefined();
-    } finally {
-      cache.close();
-      await idp.close();
-    }
-  });
+  let t = 1_000_000;
+  it('counts a 304 as a successful fetch: the keys are fresh and usable again', () =>
+    withIssuerCache(
+      async (idp, cache) => {
+        await cache.refresh();
+        t += 302_000; // past fresh (300 s) and stale-if-error (1 s)
+        expect(cache.usable()).toBe(false);
+        await cache.refresh();
+        expect(idp.hits.jwksNotModified).toBe(1);
+        expect(cache.usable()).toBe(true);
+        expect(cache.getKey(idp.keys.RS256.kid)).toBeDefined();
+      },
+      { cache: { defaultMaxAgeSeconds: 300, staleIfErrorSeconds: 1, now: () => t } },
+    ));
 
-  it('never asks conditionally when the issuer sends no ETag', async () => {
-    const idp = await startTestIssuer();
-    idp.setJwksEtag('none');
-    const cache = createJwksCache({ issuer: idp.issuer, backgroundRefresh: false });
-    try {
-      await cache.refresh();
-      await cache.refresh();
-      expect(idp.hits.jwks).toBe(2);
-      expect(idp.lastJwksIfNoneMatch).toBeUndefined();
-      expect(idp.hits.jwksNotModified).toBe(0);
-      expect(cache.getKey(idp.keys.RS256.kid)).toBeDefined();
-    } finally {
-      cache.close();
-      await idp.close();
-    }
-  });
+  it('never asks conditionally when the issuer sends no ETag', () =>
+    withIssuerCache(
+      async (idp, cache) => {
+        await cache.refresh();
+        await cache.refresh();
+        expect(idp.hits.jwks).toBe(2);
+        expect(idp.lastJwksIfNoneMatch).toBeUndefined();
+        expect(idp.hits.jwksNotModified).toBe(0);
+        expect(cache.getKey(idp.keys.RS256.kid)).toBeDefined();
+      },
+      { etag: 'none' },
+    ));
 
-  it('takes a 304 it did not ask for as a failed fetch', async () => {
-    const idp = await startTestIssuer();
-    idp.setJwksEtag('not-modified');
-    const cache = createJwksCache({ issuer: idp.issuer, backgroundRefresh: false });
-    try {
-      await expect(cache.refresh()).rejects.toThrow('JWKS: HTTP 304');
-      expect(cache.usable()).toBe(false);
-      await expect(cache.resolveKey(idp.keys.RS256.kid)).rejects.toMatchObject({
-        code: 'ERR_JWKS_UNAVAILABLE',
-      });
-    } finally {
-      cache.close();
-      await idp.close();
-    }
-  });
+  it('takes a 304 it did not ask for as a failed fetch', () =>
+    withIssuerCache(
+      async (idp, cache) => {
+        await expect(cache.refresh()).rejects.toThrow('JWKS: HTTP 304');
+        expect(cache.usable()).toBe(false);
+        await expect(cache.resolveKey(idp.keys.RS256.kid)).rejects.toMatchObject({
+          code: 'ERR_JWKS_UNAVAILABLE',
+        });
+      },
+      { etag: 'not-modified' },
+    ));
 });
