@@ -20,13 +20,13 @@ import { createAuthorizationServerMetadata } from './metadata.ts';
 export const DISCOVERY_MAX_AGE_SECONDS = 300;
 
 /** A public document, its entity tag and its headers: any origin may read it (browser-based tools fetch the JWKS and metadata). */
-interface Document {
+interface PublicDocument {
   body: string;
   etag: string;
   headers: Readonly<Record<string, string>>;
 }
 
-function cacheable(body: string): Document {
+function cacheable(body: string): PublicDocument {
   const etag = createEtag(body);
   const headers = withSecurityHeaders({
     'Content-Type': 'application/json',
@@ -39,7 +39,7 @@ function cacheable(body: string): Document {
 }
 
 /** The document, or `304 Not Modified` when the request's `If-None-Match` names its tag. */
-function answer(doc: Document, ifNoneMatch: string | undefined): Response {
+function answer(doc: PublicDocument, ifNoneMatch: string | undefined): Response {
   if (isEtagMatch(ifNoneMatch, doc.etag)) return createSecuredResponse(null, 304, doc.headers);
   return createSecuredResponse(doc.body, 200, doc.headers);
 }
@@ -49,7 +49,7 @@ export function createDiscoveryRoutes(opts: { issuer: string; keyRing: KeyRing }
   const app = new Hono<AppEnv>();
   const metadata = cacheable(JSON.stringify(createAuthorizationServerMetadata(opts.issuer)));
   // The key ring hands out the same frozen JWKS object until its keys change: serialize and tag once per object.
-  const documents = new WeakMap<Jwks, Document>();
+  const documents = new WeakMap<Jwks, PublicDocument>();
 
   app.get('/.well-known/jwks.json', async (c) => {
     const jwks = await opts.keyRing.getJwks();
