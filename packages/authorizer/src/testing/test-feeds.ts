@@ -33,7 +33,8 @@ export interface TestFeeds {
   handle(req: IncomingMessage, res: ServerResponse, issuerUp?: boolean): boolean;
 }
 
-function etagOf(body: string): string {
+/** A strong entity tag of `body`, as gatehouse's server makes them (SHA-256, 128 bits in base64url). */
+export function etagOf(body: string): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
 }
 

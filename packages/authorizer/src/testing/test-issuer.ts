@@ -4,7 +4,6 @@
  * third-party library) or, for hostile cases, signed by hand from raw JSON text.
  */
 import {
-  createHash,
   createHmac,
   generateKeyPairSync,
   type KeyObject,
@@ -15,7 +14,7 @@ import {
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
-import { createTestFeeds, type TestFeeds } from './test-feeds.ts';
+import { createTestFeeds, etagOf, type TestFeeds } from './test-feeds.ts';
 
 /** Algorithms the test issuer holds keys for. */
 export type TestAlgorithm = 'RS256' | 'PS256' | 'ES256' | 'EdDSA';
@@ -156,7 +155,7 @@ export async function startTestIssuer(
       hits.jwks++;
       lastJwksIfNoneMatch = req.headers['if-none-match'];
       const body = JSON.stringify({ keys: published ?? Object.values(keys).map((k) => k.jwk) });
-      const etag = `"${createHash('sha256').update(body).digest('base64url')}"`;
+      const etag = etagOf(body);
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (cacheControl !== undefined) headers['cache-control'] = cacheControl;
       if (etagMode !== 'none') headers.etag = etag;

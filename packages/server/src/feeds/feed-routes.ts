@@ -8,9 +8,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../http/app-env.ts';
 import { createPlainErrorResponse } from '../http/error-response.ts';
-import { createSecuredResponse, withSecurityHeaders } from '../http/security-headers.ts';
 import type { Store } from '../store/store.ts';
-import { createEtag, isEtagMatch } from './etag.ts';
+import { answerTagged, tagDocument } from './etag.ts';
 import { createRevocationFeed, parseFeedCursor } from './revocation-feed.ts';
 
 /** Options of `createFeedRoutes`. */
@@ -24,20 +23,8 @@ export interface FeedRoutesOptions {
 export function createFeedRoutes(opts: FeedRoutesOptions): Hono<AppEnv> {
   const { store, syncSeconds } = opts;
   const app = new Hono<AppEnv>();
-  const cacheControl = `public, max-age=${syncSeconds}`;
-
-  const answer = (body: string, ifNoneMatch: string | undefined): Response => {
-    const etag = createEtag(body);
-    const headers = withSecurityHeaders({
-      'Content-Type': 'application/json',
-      'Cache-Control': cacheControl,
-      'Access-Control-Allow-Origin': '*',
-      'Access-Control-Expose-Headers': 'ETag',
-      ETag: etag,
-    });
-    if (isEtagMatch(ifNoneMatch, etag)) return createSecuredResponse(null, 304, headers);
-    return createSecuredResponse(body, 200, headers);
-  };
+  const answer = (body: string, ifNoneMatch: string | undefined): Response =>
+    answerTagged(tagDocument(body, syncSeconds), ifNoneMatch);
 
   app.get('/feeds/revocations', async (c) => {
     const after = parseFeedCursor(c.req.query('since'));
