@@ -19,7 +19,7 @@ import {
   serveContacts,
   startServer,
 } from '@gatehouse/contacts';
-import { startTestServer, type TestServer } from '@gatehouse/server/testing';
+import { ageNextSigningKeys, startTestServer, type TestServer } from '@gatehouse/server/testing';
 import { Hono } from 'hono';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -265,6 +265,8 @@ describe('live changes reach the contacts service within the sync interval plus 
 
     const running = Array.from({ length: LOOPS }, (_, i) => loop(i));
     await sleep(2000);
+    // `next` keys aged as on a server that has run a while, so each rotation's key signs at once
+    await ageNextSigningKeys(server);
     await json(await server.management('POST', 'keys/signing/rotate'));
     await sleep(2000);
     const rotated = await json(
@@ -276,6 +278,7 @@ describe('live changes reach the contacts service within the sync interval plus 
     expect(rotated.previous_secret_expires_at).toEqual(expect.any(String));
     await sleep(2000);
     // a second rotation promotes the key published at the first: authorizers learn it from the JWKS
+    await ageNextSigningKeys(server);
     await json(await server.management('POST', 'keys/signing/rotate'));
     await sleep(RUN_MS - 6000);
     stop = true;

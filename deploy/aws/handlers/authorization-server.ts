@@ -65,6 +65,7 @@ const { keyRing, jwtSigner } = await openSigning({
   store,
   kek,
   logger,
+  syncIntervalMs: config.syncSeconds * 1000,
   kmsClient,
 });
 const hasher = createSecretHasher(kek.deriveKey('client-secret'));

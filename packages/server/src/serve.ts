@@ -110,7 +110,13 @@ export async function startServer(
       kekEnv: config.kek,
       kmsKek: config.kmsKek,
     });
-    const { keyRing, jwtSigner } = await openSigning({ signing: config.signing, store, kek, logger });
+    const { keyRing, jwtSigner } = await openSigning({
+      signing: config.signing,
+      store,
+      kek,
+      logger,
+      syncIntervalMs: config.syncSeconds * 1000,
+    });
     const hasher = createSecretHasher(kek.deriveKey('client-secret'));
     const authLimiter = createAuthLimiter({
       counters: await openFailureCounters(config, (err) =>

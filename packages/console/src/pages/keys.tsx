@@ -104,8 +104,9 @@ export function KeysPage() {
           onConfirm={() => void act(() => api('POST', 'keys/signing/rotate'), 'Signing key rotated.')}
         >
           <p>
-            The next key starts signing now and a new next key is published. Tokens signed by the current key
-            stay valid until they expire.
+            The next key starts signing and a new next key is published: now, or once the next key has been
+            published for 10 minutes, so every verifier holds it (the table shows when). Tokens signed by the
+            current key stay valid until they expire.
           </p>
         </ConfirmDialog>
       )}

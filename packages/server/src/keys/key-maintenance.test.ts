@@ -36,7 +36,8 @@ describe('key maintenance', () => {
   });
 
   it('rotates on schedule, logs it, and prunes expired revocations', async () => {
-    const keyRing = createKeyRing({ store, kek: await loadKek({ dataDir: dir }) });
+    let clock = Date.now();
+    const keyRing = createKeyRing({ store, kek: await loadKek({ dataDir: dir }), now: () => clock });
     await keyRing.ensureSigningKey('RS256');
     const current = (await store.listSigningKeys()).find((k) => k.status === 'current')!;
     await store.revokeToken({
@@ -53,7 +54,8 @@ describe('key maintenance', () => {
       rotationMs: 86_400_000,
     });
     try {
-      await maintenance.runOnce(current.activatedAt! + 86_400_000 + NEXT_KEY_PREPUBLISH_MS);
+      clock = current.activatedAt! + 86_400_000 + NEXT_KEY_PREPUBLISH_MS;
+      await maintenance.runOnce(clock);
       expect((await keyRing.getSigner('RS256')).kid).not.toBe(current.kid);
       expect(lines.some((l) => l.event === 'signing_key.rotated')).toBe(true);
       expect(await store.getRevokedToken('https://a.test/', 'old')).toBeNull();

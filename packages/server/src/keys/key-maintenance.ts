@@ -9,9 +9,11 @@
  * served with `Cache-Control: max-age=300` (DISCOVERY_MAX_AGE_SECONDS). A verifier that fetched it
  * just before the `next` key appeared holds a copy without it for up to one lifetime; an HTTP cache
  * between it and the server may add another. After two lifetimes every cached copy has the key,
- * so the first token it signs verifies everywhere without a refetch. Scheduled rotation therefore
- * waits until the `next` key is that old (normally it has been published for a whole rotation
- * period); authorizers also refetch on an unknown `kid`, which covers manual rotations.
+ * so the first token it signs verifies everywhere without a refetch; and an instance sharing the
+ * store publishes a key made elsewhere only once it has re-read the keys, within one sync interval.
+ * Scheduled rotation therefore waits until the `next` key is that old (`keyPublishLeadMs`; normally
+ * it has been published for a whole rotation period), and a manual rotation that promotes a younger
+ * one starts it only then, the key it replaces signing until then (key-ring.ts).
  */
 import { DISCOVERY_MAX_AGE_SECONDS } from '../discovery/discovery-routes.ts';
 import { describeError } from '../observability/describe-error.ts';
@@ -21,6 +23,16 @@ import type { KeyRing } from './key-ring.ts';
 
 /** How long a `next` key is published before scheduled rotation lets it sign: two JWKS cache lifetimes. */
 export const NEXT_KEY_PREPUBLISH_MS = 2 * DISCOVERY_MAX_AGE_SECONDS * 1000;
+
+/**
+ * How long a key is published before it signs, scheduled or manual rotation alike (the key ring's
+ * `publishLeadMs`): two JWKS cache lifetimes, and at least two sync intervals, so that every instance
+ * sharing the store has re-read its keys and publishes it too (one interval, with a margin for a
+ * slow round and clock skew between instances).
+ */
+export function keyPublishLeadMs(syncIntervalMs: number): number {
+  return Math.max(NEXT_KEY_PREPUBLISH_MS, 2 * syncIntervalMs);
+}
 /** How often expired revocation entries are deleted. */
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 
@@ -54,7 +66,7 @@ export function startKeyMaintenance(opts: KeyMaintenanceOptions): KeyMaintenance
 
   const round = async (now: number): Promise<void> => {
     try {
-      const rotated = await keyRing.maintain({ now, rotationMs, prepublishMs: NEXT_KEY_PREPUBLISH_MS });
+      const rotated = await keyRing.maintain({ now, rotationMs, prepublishMs: keyPublishLeadMs(intervalMs) });
       for (const key of rotated) {
         logger.info(
           { event: 'signing_key.rotated', kid: key.kid, alg: key.alg },

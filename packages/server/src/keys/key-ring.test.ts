@@ -203,6 +203,143 @@ describe('key ring', () => {
   });
 });
 
+describe('key ring: a rotated key signs once published for publishLeadMs', () => {
+  const LEAD = 600_000;
+  let dir: string;
+  let stores: Store[];
+  let clock: number;
+  const ring = async (store = open()) =>
+    createKeyRing({ store, kek: await loadKek({ dataDir: dir }), publishLeadMs: LEAD, now: () => clock });
+  const open = (): Store => {
+    const s = createSqliteStore({ file: join(dir, 'gatehouse.db') });
+    stores.push(s);
+    return s;
+  };
+  /** The ring's first current and next key for RS256, the clock one second after they were made. */
+  const started = async (r: Awaited<ReturnType<typeof ring>>) => {
+    await r.ensureSigningKey('RS256');
+    const keys = await r.listKeys();
+    const current = keys.find((k) => k.status === 'current')!;
+    const next = keys.find((k) => k.status === 'next')!;
+    clock = next.createdAt + 1000;
+    return { current, next };
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gatehouse-ring-lead-'));
+    stores = [];
+    clock = Date.now();
+  });
+  afterEach(async () => {
+    for (const s of stores) await s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts a next key published too recently at createdAt + publishLeadMs; the replaced key signs until then', async () => {
+    const r = await ring();
+    const { current, next } = await started(r);
+    expect((await r.getSigner('RS256')).kid).toBe(current.kid);
+
+    const rotated = await r.rotateSigningKey('RS256');
+    const startsAt = next.createdAt + LEAD;
+    expect(rotated).toMatchObject({ kid: next.kid, status: 'current', activatedAt: startsAt });
+    const keys = await r.listKeys();
+    expect(keys.find((k) => k.kid === current.kid)).toMatchObject({
+      status: 'previous',
+      retiredAt: startsAt,
+    });
+    expect((await r.getSigner('RS256')).kid).toBe(current.kid);
+    expect((await r.getJwks()).keys.map((k) => k.kid)).toEqual(
+      expect.arrayContaining([current.kid, next.kid]),
+    );
+    clock = startsAt - 1;
+    expect((await r.getSigner('RS256')).kid).toBe(current.kid);
+    // at the start the promoted key signs, without any refresh of the ring
+    clock = startsAt;
+    expect((await r.getSigner('RS256')).kid).toBe(next.kid);
+  });
+
+  it('starts a next key published publishLeadMs ago or longer at once', async () => {
+    const r = await ring();
+    const { next } = await started(r);
+    clock = next.createdAt + LEAD + 5;
+    const rotated = await r.rotateSigningKey('RS256');
+    expect(rotated).toMatchObject({ kid: next.kid, activatedAt: clock });
+    expect((await r.getSigner('RS256')).kid).toBe(next.kid);
+  });
+
+  it('lets each key of two quick rotations sign in turn, each once published long enough', async () => {
+    const r = await ring();
+    const { current, next: first } = await started(r);
+    await r.rotateSigningKey('RS256');
+    const second = (await r.listKeys()).find((k) => k.status === 'next')!;
+    clock += 1000;
+    const rotated = await r.rotateSigningKey('RS256');
+    expect(rotated).toMatchObject({ kid: second.kid, activatedAt: second.createdAt + LEAD });
+    const keys = await r.listKeys();
+    expect(keys.find((k) => k.kid === first.kid)).toMatchObject({
+      status: 'previous',
+      activatedAt: first.createdAt + LEAD,
+      retiredAt: second.createdAt + LEAD,
+    });
+    expect((await r.getSigner('RS256')).kid).toBe(current.kid);
+    clock = first.createdAt + LEAD;
+    expect((await r.getSigner('RS256')).kid).toBe(first.kid);
+    clock = second.createdAt + LEAD;
+    expect((await r.getSigner('RS256')).kid).toBe(second.kid);
+  });
+
+  it('follows a rotation made through another ring on the same store at its start', async () => {
+    const a = await ring();
+    const b = await ring();
+    const { current, next } = await started(a);
+    expect((await b.getSigner('RS256')).kid).toBe(current.kid);
+    await a.rotateSigningKey('RS256');
+    await b.refresh();
+    expect((await b.getSigner('RS256')).kid).toBe(current.kid);
+    clock = next.createdAt + LEAD;
+    expect((await b.getSigner('RS256')).kid).toBe(next.kid);
+  });
+
+  it('signs with the promoted key at once when the key signing meanwhile is revoked', async () => {
+    const r = await ring();
+    const { current, next } = await started(r);
+    await r.rotateSigningKey('RS256');
+    expect((await r.getSigner('RS256')).kid).toBe(current.kid);
+    await r.revokeSigningKey(current.kid);
+    expect((await r.getSigner('RS256')).kid).toBe(next.kid);
+    expect((await r.getJwks()).keys.map((k) => k.kid)).not.toContain(current.kid);
+  });
+
+  it('revoking the current key that signs rotates at once, even to a next key published just now', async () => {
+    const r = await ring();
+    const { current, next } = await started(r);
+    await r.revokeSigningKey(current.kid);
+    expect((await r.listKeys()).find((k) => k.kid === next.kid)).toMatchObject({
+      status: 'current',
+      activatedAt: clock,
+    });
+    expect((await r.getSigner('RS256')).kid).toBe(next.kid);
+  });
+
+  it('revoking a current key whose start is ahead rotates past it, the key signing now going on', async () => {
+    const r = await ring();
+    const { current, next } = await started(r);
+    await r.rotateSigningKey('RS256');
+    const newer = (await r.listKeys()).find((k) => k.status === 'next')!;
+    await r.revokeSigningKey(next.kid);
+    const keys = await r.listKeys();
+    expect(keys.find((k) => k.kid === next.kid)?.status).toBe('revoked');
+    expect(keys.find((k) => k.kid === newer.kid)).toMatchObject({
+      status: 'current',
+      activatedAt: newer.createdAt + LEAD,
+    });
+    expect((await r.getSigner('RS256')).kid).toBe(current.kid);
+    clock = newer.createdAt + LEAD;
+    expect((await r.getSigner('RS256')).kid).toBe(newer.kid);
+  });
+});
+
 describe('key ring maintenance (scheduled rotation)', () => {
   let dir: string;
   let file: string;
@@ -225,7 +362,8 @@ describe('key ring maintenance (scheduled rotation)', () => {
 
   it('rotates once the period has passed and the next key has been published long enough', async () => {
     const store = open();
-    const ring = createKeyRing({ store, kek: await loadKek({ dataDir: dir }) });
+    let clock = Date.now();
+    const ring = createKeyRing({ store, kek: await loadKek({ dataDir: dir }), now: () => clock });
     await ring.ensureSigningKey('RS256');
     const initial = await store.listSigningKeys();
     const c = initial.find((k) => k.status === 'current')!;
@@ -233,7 +371,8 @@ describe('key ring maintenance (scheduled rotation)', () => {
     const opts = { rotationMs: DAY, prepublishMs: 600_000 };
     expect(await ring.maintain({ ...opts, now: c.activatedAt! + DAY - 1 })).toEqual([]);
     expect(await ring.maintain({ ...opts, now: c.activatedAt! + DAY, rotationMs: 0 })).toEqual([]);
-    const rotated = await ring.maintain({ ...opts, now: c.activatedAt! + DAY });
+    clock = c.activatedAt! + DAY;
+    const rotated = await ring.maintain({ ...opts, now: clock });
     expect(rotated.map((k) => k.kid)).toEqual([n.kid]);
     expect((await ring.getSigner('RS256')).kid).toBe(n.kid);
     const keys = await store.listSigningKeys();
@@ -269,13 +408,15 @@ describe('key ring maintenance (scheduled rotation)', () => {
 
   it('rotates once when two instances on one store are due at the same moment', async () => {
     const kek = await loadKek({ dataDir: dir });
-    const a = createKeyRing({ store: open(), kek });
-    const b = createKeyRing({ store: open(), kek });
+    let clock = Date.now();
+    const a = createKeyRing({ store: open(), kek, now: () => clock });
+    const b = createKeyRing({ store: open(), kek, now: () => clock });
     await a.ensureSigningKey('RS256');
     const before = await a.listKeys();
     const current = before.find((k) => k.status === 'current')!;
     const next = before.find((k) => k.status === 'next')!;
     const now = current.activatedAt! + DAY;
+    clock = now;
     await Promise.all([
       a.maintain({ now, rotationMs: DAY, prepublishMs: 0 }),
       b.maintain({ now, rotationMs: DAY, prepublishMs: 0 }),

@@ -9,8 +9,13 @@
  * the JWKS but not signing, so verifiers have it cached before it signs anything. Rotation promotes
  * the oldest `next` key to `current` and makes a new `next`; the old `current` becomes `previous`
  * and stays in the JWKS until every token it signed has expired (the longest token lifetime after
- * its retirement), then leaves it. Revoking a key removes it at once; revoking the current key
- * rotates first, so the server can always sign.
+ * its retirement), then leaves it. A key starts signing only once it has been published for
+ * `publishLeadMs` (every instance sharing the store and every verifier's cached JWKS then hold
+ * it): a rotation that promotes a younger `next` key (a second rotation soon after the first, or
+ * one right after the first start) makes it current from that moment on, `activatedAt` in the
+ * future, and the key it replaces keeps signing until then (its `retiredAt`). Revoking a key
+ * removes it at once; revoking the key that signs rotates first, at once, so the server can always
+ * sign.
  * @see https://www.rfc-editor.org/rfc/rfc7517#section-5
  */
 import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
@@ -40,24 +45,31 @@ export interface Jwks {
 export interface KeyRing {
   /** Makes sure `alg` has a current key: promotes a `next` one or generates one. Safe to call concurrently. */
   ensureSigningKey(alg: SigningAlg): Promise<void>;
-  /** The current key for `alg`, decrypted once and cached; KeyRingError when there is none. */
+  /**
+   * The key that signs for `alg` now (the current key, or the one it replaces until the current
+   * key's start: `signingKeyAt`), decrypted once and cached; KeyRingError when there is none.
+   */
   getSigner(alg: SigningAlg): Promise<Signer>;
   /** Public JWKs of every key that is next, current, or previous within PREVIOUS_KEY_RETENTION_MS (never revoked). */
   getJwks(): Promise<Jwks>;
   /** Every key record as stored, newest first (fresh from the store). */
   listKeys(): Promise<SigningKeyRecord[]>;
-  /** Re-reads the store; cached signers whose key is no longer current are dropped. */
+  /** Re-reads the store; cached signers whose key no longer signs are dropped. */
   refresh(): Promise<void>;
   /**
    * Promotes the oldest `next` key of `alg` (published ahead, so verifiers already hold it) to
    * current and publishes a new `next`; the old current key becomes `previous` and keeps verifying
-   * its tokens. Without a `next` key, a new key is made and signs at once. Returns the new current key.
+   * its tokens. The promoted key signs once it has been published for `publishLeadMs`: at once
+   * when it was published that long ago (a `next` key normally has been since the last rotation),
+   * else from then on (its `activatedAt`), the key that signed until now going on meanwhile.
+   * Without a `next` key, a new key is made, and waits likewise. Returns the new current key.
    */
   rotateSigningKey(alg: SigningAlg): Promise<SigningKeyRecord>;
   /**
    * Revokes a key: it leaves the JWKS at once, so every token it signed stops verifying, and the
    * revocation feed lists it. The current key is first rotated away (the server never stops being
-   * able to sign); a revoked `next` key is replaced. StoreNotFoundError for an unknown kid.
+   * able to sign), the new key signing at once when the revoked one was signing; a revoked `next`
+   * key is replaced. StoreNotFoundError for an unknown kid.
    * Returns the revoked key.
    */
   revokeSigningKey(kid: string): Promise<SigningKeyRecord>;
@@ -98,14 +110,34 @@ const STATUS_ORDER = { current: 0, next: 1, previous: 2, revoked: 3 } as const;
 export interface KeyRingOptions {
   store: Store;
   kek: Kek;
+  /**
+   * How long a key must have been published before a rotation lets it sign (default 0: at once).
+   * The server passes `keyPublishLeadMs` of its sync interval (key-maintenance.ts).
+   */
+  publishLeadMs?: number;
+  /** Clock in ms (tests); default Date.now. */
+  now?: () => number;
+}
+
+/** A signer being loaded or loaded, with the kid it signs with and until when it may. */
+interface CachedSigner {
+  readonly promise: Promise<Signer>;
+  /** Set once loaded. */
+  kid: string | undefined;
+  /** When another key starts signing (ms), Infinity when no start is ahead. */
+  until: number;
 }
 
 /** Creates the key ring over a store's signing keys and the KEK that sealed them. */
-export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
+export function createKeyRing({
+  store,
+  kek,
+  publishLeadMs = 0,
+  now: clock = Date.now,
+}: KeyRingOptions): KeyRing {
   let records: Promise<SigningKeyRecord[]> | null = null;
   let jwks: Promise<Jwks> | null = null;
-  const signers = new Map<SigningAlg, Promise<Signer>>();
-  const signerKids = new Map<SigningAlg, string>();
+  const signers = new Map<SigningAlg, CachedSigner>();
   const ensuring = new Map<SigningAlg, Promise<void>>();
 
   const loadRecords = (): Promise<SigningKeyRecord[]> => {
@@ -119,25 +151,31 @@ export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
     return records;
   };
 
-  const loadSigner = async (alg: SigningAlg): Promise<Signer> => {
-    const current = findCurrent(await loadRecords(), alg);
-    if (!current) {
+  /** Decrypts the key that signs for `alg` now; `loaded` learns its kid and until when it signs. */
+  const loadSigner = async (
+    alg: SigningAlg,
+    loaded: (kid: string, until: number) => void,
+  ): Promise<Signer> => {
+    const keys = await loadRecords();
+    const now = clock();
+    const signing = signingKeyAt(keys, alg, now);
+    if (!signing) {
       throw new KeyRingError('ERR_NO_SIGNING_KEY', `no current signing key for ${alg}`);
     }
     let der: Buffer;
     try {
-      der = kek.open(current.encryptedPrivateKey, current.kid);
+      der = kek.open(signing.encryptedPrivateKey, signing.kid);
     } catch {
       throw new KeyRingError(
         'ERR_SIGNING_KEY_UNREADABLE',
-        `signing key ${current.kid} cannot be decrypted with this key-encryption key (kek id ${kek.id}); ` +
+        `signing key ${signing.kid} cannot be decrypted with this key-encryption key (kek id ${kek.id}); ` +
           'instances that share a store must share GATEHOUSE_KEK or the data dir holding it',
       );
     }
     const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
     der.fill(0);
-    signerKids.set(alg, current.kid);
-    return { kid: current.kid, alg, privateKey };
+    loaded(signing.kid, nextStartAfter(keys, alg, now));
+    return { kid: signing.kid, alg, privateKey };
   };
 
   const refresh = async (): Promise<void> => {
@@ -145,12 +183,11 @@ export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
     records = p;
     jwks = null;
     const fresh = await p;
-    for (const alg of [...signers.keys()]) {
-      const kid = signerKids.get(alg);
-      if (kid === undefined || findCurrent(fresh, alg)?.kid !== kid) {
-        signers.delete(alg);
-        signerKids.delete(alg);
-      }
+    const now = clock();
+    for (const [alg, cached] of [...signers]) {
+      if (cached.kid === undefined || signingKeyAt(fresh, alg, now)?.kid !== cached.kid) signers.delete(alg);
+      // the same key signs on, until a key whose start is ahead (a rotation just made) takes over
+      else cached.until = nextStartAfter(fresh, alg, now);
     }
   };
 
@@ -166,7 +203,7 @@ export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
     if (!findCurrent(keys, alg)) {
       const next = findOldestNext(keys, alg);
       try {
-        if (next) await store.activateSigningKey(next.kid, Date.now());
+        if (next) await store.activateSigningKey(next.kid, clock());
         else await store.createSigningKey(await generateSigningKey(alg, kek, { status: 'current' }));
       } catch (err) {
         // Another instance made a current key first: theirs is as good as ours.
@@ -178,11 +215,16 @@ export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
     await refresh();
   };
 
-  const rotate = async (alg: SigningAlg, now: number): Promise<SigningKeyRecord> => {
+  /** Rotates `alg`; `immediately`: the promoted key signs at once (the key signing now is being revoked). */
+  const rotate = async (alg: SigningAlg, now: number, immediately = false): Promise<SigningKeyRecord> => {
     const keys = await store.listSigningKeys();
     const next =
       findOldestNext(keys, alg) ?? (await store.createSigningKey(await generateSigningKey(alg, kek)));
-    const activated = await store.activateSigningKey(next.kid, now);
+    // Until every instance and verifier can hold the promoted key, the key signing now goes on; with
+    // none signing (nothing to go on with), the promoted key starts at once.
+    const startsAt =
+      immediately || !signingKeyAt(keys, alg, now) ? now : Math.max(now, next.createdAt + publishLeadMs);
+    const activated = await store.activateSigningKey(next.kid, startsAt);
     await ensureNext(alg);
     await refresh();
     return activated;
@@ -197,22 +239,29 @@ export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
       }
       return p;
     },
-    // Not `async`: the hot path gets the cached promise itself, with no extra wrapping per request.
+    // Not `async`: the hot path gets the cached promise itself, with no extra wrapping per request,
+    // and reads the clock only while a rotation's start is ahead.
     getSigner(alg) {
-      let p = signers.get(alg);
-      if (!p) {
-        const loading = loadSigner(alg);
-        p = loading;
-        signers.set(alg, loading);
-        loading.catch(() => {
-          if (signers.get(alg) === loading) signers.delete(alg);
-        });
-      }
-      return p;
+      const known = signers.get(alg);
+      if (known !== undefined && (known.until === Number.POSITIVE_INFINITY || clock() < known.until))
+        return known.promise;
+      const cached: CachedSigner = {
+        promise: loadSigner(alg, (kid, until) => {
+          cached.kid = kid;
+          cached.until = until;
+        }),
+        kid: undefined,
+        until: Number.POSITIVE_INFINITY,
+      };
+      signers.set(alg, cached);
+      cached.promise.catch(() => {
+        if (signers.get(alg) === cached) signers.delete(alg);
+      });
+      return cached.promise;
     },
     getJwks() {
       if (!jwks) {
-        const p = loadRecords().then((keys) => buildJwks(keys, Date.now()));
+        const p = loadRecords().then((keys) => buildJwks(keys, clock()));
         jwks = p;
         p.catch(() => {
           if (jwks === p) jwks = null;
@@ -222,16 +271,20 @@ export function createKeyRing({ store, kek }: KeyRingOptions): KeyRing {
     },
     listKeys: () => store.listSigningKeys(),
     refresh,
-    rotateSigningKey: (alg) => rotate(alg, Date.now()),
+    rotateSigningKey: (alg) => rotate(alg, clock()),
     async revokeSigningKey(kid) {
       let key = await store.getSigningKey(kid);
       if (!key) throw new StoreNotFoundError(`signing key ${kid} not found`);
       if (key.status === 'revoked') return key;
       if (key.status === 'current') {
-        await rotate(key.alg, Date.now());
+        // Revoking the key that signs: its successor signs at once, however recently published
+        // (verifiers fetch an unknown kid). A current key whose start is still ahead is replaced
+        // like any rotation, the key signing now going on.
+        const now = clock();
+        await rotate(key.alg, now, signingKeyAt(await store.listSigningKeys(), key.alg, now)?.kid === kid);
         key = (await store.getSigningKey(kid)) ?? key;
       }
-      const revoked = await store.updateSigningKey(kid, { status: 'revoked', revokedAt: Date.now() });
+      const revoked = await store.updateSigningKey(kid, { status: 'revoked', revokedAt: clock() });
       if (key.status === 'next') await ensureNext(key.alg);
       await refresh();
       return revoked;
@@ -276,6 +329,41 @@ function findCurrent(keys: readonly SigningKeyRecord[], alg: SigningAlg): Signin
     if (!best || (k.activatedAt ?? 0) > (best.activatedAt ?? 0)) best = k;
   }
   return best;
+}
+
+/**
+ * The key that signs for `alg` at `now`: of the keys not revoked that have started signing
+ * (`activatedAt` passed) and not stopped (`retiredAt` ahead, or none), the one started last. A key
+ * made current with its start ahead leaves the key it replaced signing until then. Should none
+ * qualify (that key was revoked meanwhile), the current key signs.
+ */
+function signingKeyAt(
+  keys: readonly SigningKeyRecord[],
+  alg: SigningAlg,
+  now: number,
+): SigningKeyRecord | undefined {
+  let best: SigningKeyRecord | undefined;
+  let bestStart = Number.NEGATIVE_INFINITY;
+  for (const k of keys) {
+    if (k.alg !== alg || (k.status !== 'current' && k.status !== 'previous')) continue;
+    const start = k.activatedAt ?? (k.status === 'current' ? 0 : null);
+    if (start === null || start > now || (k.retiredAt !== null && k.retiredAt <= now)) continue;
+    if (start > bestStart) {
+      best = k;
+      bestStart = start;
+    }
+  }
+  return best ?? findCurrent(keys, alg);
+}
+
+/** The first start of a key of `alg` after `now` (the signing key may change then); Infinity when none. */
+function nextStartAfter(keys: readonly SigningKeyRecord[], alg: SigningAlg, now: number): number {
+  let first = Number.POSITIVE_INFINITY;
+  for (const k of keys) {
+    if (k.alg === alg && k.status !== 'revoked' && k.activatedAt !== null && k.activatedAt > now)
+      first = Math.min(first, k.activatedAt);
+  }
+  return first;
 }
 
 /** The `next` key of `alg` published longest (ties: lowest kid), which every instance picks alike. */

@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { JwtSigner } from '../token/jwt-signer.ts';
 import { type Kek, loadKek } from './kek.ts';
+import { keyPublishLeadMs } from './key-maintenance.ts';
 import { createKeyRing, type KeyRing } from './key-ring.ts';
 import { openKmsKek } from './kms-kek.ts';
 import { openKmsKeyRing } from './kms-key-ring.ts';
@@ -52,6 +53,11 @@ export interface OpenSigningOptions {
   store: Store;
   kek: Kek;
   logger: Logger;
+  /**
+   * GATEHOUSE_SYNC_SECONDS in ms: how often instances re-read the keys, which sets how long a local
+   * key is published before it signs (`keyPublishLeadMs`).
+   */
+  syncIntervalMs: number;
   /** A KMS client; default one configured by the AWS SDK's own environment (AWS_REGION, AWS_ENDPOINT_URL_KMS, credentials). */
   kmsClient?: KMSClient;
 }
@@ -62,7 +68,12 @@ export interface OpenSigningOptions {
  */
 export async function openSigning(opts: OpenSigningOptions): Promise<OpenedSigning> {
   if (opts.signing.kind === 'local') {
-    return { keyRing: createKeyRing({ store: opts.store, kek: opts.kek }), jwtSigner: undefined };
+    const keyRing = createKeyRing({
+      store: opts.store,
+      kek: opts.kek,
+      publishLeadMs: keyPublishLeadMs(opts.syncIntervalMs),
+    });
+    return { keyRing, jwtSigner: undefined };
   }
   const client = opts.kmsClient ?? new KMSClient({ maxAttempts: 3 });
   const keyRing = await openKmsKeyRing({

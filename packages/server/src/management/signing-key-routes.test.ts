@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postForm } from '../testing/oauth-requests.ts';
-import { type ApiAndClient, startTestServer, type TestServer } from '../testing/start-test-server.ts';
+import {
+  type ApiAndClient,
+  ageNextSigningKeys,
+  startTestServer,
+  type TestServer,
+} from '../testing/start-test-server.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -54,6 +59,8 @@ interface KeyAnswer {
   next: boolean;
   previous: boolean;
   revoked: boolean;
+  current_since?: string;
+  current_until?: string;
 }
 
 describe('signing key rotation and revocation', () => {
@@ -75,7 +82,33 @@ describe('signing key rotation and revocation', () => {
   const isActive = async (token: string) =>
     ((await postForm(`${server.url}/oauth/introspect`, { token }, app)).json as { active: boolean }).active;
 
+  it('rotates to a key published too recently at its start, the current key signing until then', async () => {
+    const before = await keys();
+    const current = before.find((k) => k.current)!;
+    const next = before.find((k) => k.next)!;
+    const res = await server.management('POST', 'keys/signing/rotate');
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ kid: next.kid });
+    const after = await keys();
+    const promoted = after.find((k) => k.kid === next.kid)!;
+    const startsAt = Date.parse(promoted.current_since!);
+    // published when the server started, moments ago: it signs 10 minutes after that
+    expect(promoted).toMatchObject({ current: true });
+    expect(startsAt).toBeGreaterThan(Date.now() + 5 * 60_000);
+    expect(after.find((k) => k.kid === current.kid)).toMatchObject({
+      previous: true,
+      current_until: promoted.current_since,
+    });
+    expect(kidOf(await server.getToken(app))).toBe(current.kid);
+    const published = await jwksKids();
+    for (const kid of [current.kid, next.kid]) expect(published).toContain(kid);
+    // the key that signs now is revoked: its successor signs at once
+    expect((await server.management('PUT', `keys/signing/${current.kid}/revoke`)).status).toBe(200);
+    expect(kidOf(await server.getToken(app))).toBe(next.kid);
+  });
+
   it('rotates to the key published ahead, publishes a new next key, and keeps the old one verifying', async () => {
+    await ageNextSigningKeys(server);
     const before = await keys();
     const current = before.find((k) => k.current)!;
     const next = before.find((k) => k.next)!;
@@ -100,6 +133,7 @@ describe('signing key rotation and revocation', () => {
 
   it('rotates the key of another algorithm with ?alg=', async () => {
     const es = await server.createApiAndClient({ signingAlg: 'ES256' });
+    await ageNextSigningKeys(server);
     const current = (await keys('ES256')).find((k) => k.current)!;
     const res = await server.management('POST', 'keys/signing/rotate?alg=ES256');
     expect(res.status).toBe(201);

@@ -716,14 +716,18 @@ export function createOpenApiDocument(issuer: string): Json {
           description:
             'The `next` key, published in the JWKS since it was made, becomes current and signs; a new `next` key ' +
             'is published; the old current key stays in the JWKS until every token it signed has expired (24 h and ' +
-            'a margin). `alg` (gatehouse extension) picks the algorithm, RS256 by default. Scheduled rotation: ' +
+            'a margin). A key signs only once it has been published for 10 minutes (two JWKS cache lifetimes, or two ' +
+            '`GATEHOUSE_SYNC_SECONDS` if longer), so every instance and verifier holds it: a `next` key made less ' +
+            'than that ago becomes current with its `current_since` ahead, the previous key signing until then. ' +
+            '`alg` (gatehouse extension) picks the algorithm, RS256 by default. Scheduled rotation: ' +
             '`GATEHOUSE_KEY_ROTATION_DAYS`. With `GATEHOUSE_SIGNING=kms` the keys are AWS KMS keys, rotated in KMS and ' +
             'the configuration (docs/deploy/aws.md): 403 `operation_not_supported`.',
           scope: 'create:signing_keys',
           parameters: [{ name: 'alg', in: 'query', schema: { enum: ['RS256', 'PS256', 'ES256', 'EdDSA'] } }],
           responses: {
             '201': {
-              description: 'The key that signs from now on (Auth0 shape; gatehouse keys have no `cert`)',
+              description:
+                'The new current key (Auth0 shape; gatehouse keys have no `cert`); it signs from its `current_since`',
               content: json(ref('SigningKeyId')),
             },
           },

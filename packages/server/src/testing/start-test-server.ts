@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { startServer } from '../serve.ts';
+import { SQLITE_FILE_NAME } from '../store/open-store.ts';
+import { createSqliteStore } from '../store/sqlite-store.ts';
 import { assertNoLeaks, createSecretLedger, type Place } from './secret-scan.ts';
 import { recordAnswers } from './secret-scan-answers.ts';
 import { noteScan } from './secret-scan-run.ts';
@@ -99,6 +101,24 @@ export interface TestServer {
   restart(): Promise<void>;
   /** Stops the server; removes the temporary data dir unless kept. */
   close(): Promise<void>;
+}
+
+/**
+ * Ages the `next` signing keys in a test server's SQLite store as if published `ms` ago (default
+ * 20 minutes, longer than the 10-minute publication lead), as they are on a server that has run a
+ * while: a rotation then starts the promoted key at once.
+ */
+export async function ageNextSigningKeys(
+  server: Pick<TestServer, 'dataDir'>,
+  ms = 20 * 60_000,
+): Promise<void> {
+  const store = createSqliteStore({ file: join(server.dataDir, SQLITE_FILE_NAME) });
+  try {
+    for (const key of await store.listSigningKeys())
+      if (key.status === 'next') await store.updateSigningKey(key.kid, { createdAt: Date.now() - ms });
+  } finally {
+    await store.close();
+  }
 }
 
 /** Starts a test server. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../testing/run-cli.ts';
-import { startTestServer, type TestServer } from '../../testing/start-test-server.ts';
+import { ageNextSigningKeys, startTestServer, type TestServer } from '../../testing/start-test-server.ts';
 
 interface Key {
   kid: string;
@@ -8,6 +8,7 @@ interface Key {
   current: boolean;
   next: boolean;
   revoked: boolean;
+  current_since?: string;
 }
 
 describe('gatehouse keys rotate|revoke', () => {
@@ -21,7 +22,17 @@ describe('gatehouse keys rotate|revoke', () => {
 
   const keys = async () => JSON.parse((await runCli(server, ['keys', 'list', '--json'])).stdout) as Key[];
 
-  it('rotates to the next key and says so', async () => {
+  it('rotates to the next key and says when it signs: later when published just now, else at once', async () => {
+    const young = (await keys()).find((k) => k.next && k.alg === 'RS256')!;
+    const later = await runCli(server, ['keys', 'rotate']);
+    expect(later.code, later.stderr).toBe(0);
+    const since = (await keys()).find((k) => k.kid === young.kid)?.current_since;
+    expect(Date.parse(since!)).toBeGreaterThan(Date.now());
+    expect(later.stdout).toBe(
+      `Rotated the RS256 signing key: ${young.kid} signs from ${since}, once it has been published long enough for every instance and verifier to hold it; the previous key signs until then and stays published until its tokens expire.`,
+    );
+
+    await ageNextSigningKeys(server);
     const next = (await keys()).find((k) => k.next && k.alg === 'RS256')!;
     const run = await runCli(server, ['keys', 'rotate']);
     expect(run.code, run.stderr).toBe(0);

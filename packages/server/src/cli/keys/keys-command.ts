@@ -43,6 +43,13 @@ Examples:
 
 const KidAnswerSchema = z.looseObject({ kid: z.string() });
 
+/** When a key answer says the key became (or becomes) current, epoch ms; undefined without a valid time. */
+function startOf(json: unknown): number | undefined {
+  const since = (json as { current_since?: unknown } | null)?.current_since;
+  const at = typeof since === 'string' ? Date.parse(since) : Number.NaN;
+  return Number.isNaN(at) ? undefined : at;
+}
+
 function parseKidAnswer(json: unknown): string {
   const parsed = KidAnswerSchema.safeParse(json);
   if (!parsed.success) throw new CliResponseError('the server answered something that is not a signing key');
@@ -64,7 +71,10 @@ function addRotate(keys: Command, context: CliContext): void {
     'after',
     `
 Tokens signed by the previous key keep verifying: it stays in the JWKS until they have all
-expired. The server also rotates on its own every GATEHOUSE_KEY_ROTATION_DAYS days when set.
+expired. A next key published less than 10 minutes ago (two JWKS cache lifetimes, or two
+GATEHOUSE_SYNC_SECONDS if longer) starts signing only then, the previous key signing meanwhile:
+the answer says when. The server also rotates on its own every GATEHOUSE_KEY_ROTATION_DAYS days
+when set.
 
 Examples:
   $ gatehouse keys rotate
@@ -75,8 +85,13 @@ Examples:
     const answer = await client.post(`keys/signing/rotate${flags.alg ? `?alg=${flags.alg}` : ''}`);
     if (flags.json) return writeJson(context.writer, answer);
     const kid = parseKidAnswer(answer);
+    const alg = flags.alg ?? 'RS256';
+    // A key published too recently for every instance and verifier to hold it starts later: say when.
+    const startsAt = startOf(await client.get(`keys/signing/${encodeURIComponent(kid)}`));
     context.writer.out(
-      `Rotated the ${flags.alg ?? 'RS256'} signing key: ${kid} signs from now on; the previous key stays published until its tokens expire.`,
+      startsAt === undefined || startsAt <= Date.now()
+        ? `Rotated the ${alg} signing key: ${kid} signs from now on; the previous key stays published until its tokens expire.`
+        : `Rotated the ${alg} signing key: ${kid} signs from ${new Date(startsAt).toISOString()}, once it has been published long enough for every instance and verifier to hold it; the previous key signs until then and stays published until its tokens expire.`,
     );
   });
 }
