@@ -41,8 +41,9 @@ export function KeysPage() {
       <PageTitle>Signing keys</PageTitle>
       {message !== undefined && <Notice kind={message.kind}>{message.text}</Notice>}
       <p>
-        The next key is published in the JWKS before it signs, so verifiers already know it at rotation.
-        Retired keys stay published until the tokens they signed have expired.
+        The next key is published in the JWKS before it signs, so verifiers already know it at rotation; a key
+        published less than 10 minutes before its rotation signs only from then on. Retired keys stay
+        published until the tokens they signed have expired.
       </p>
       <button type="button" class="primary" onClick={() => setConfirm({ kind: 'rotate' })}>
         Rotate signing key
@@ -58,8 +59,8 @@ export function KeysPage() {
                 <th scope="col">Key ID</th>
                 <th scope="col">Algorithm</th>
                 <th scope="col">Status</th>
-                <th scope="col">Signing since</th>
-                <th scope="col">Retired</th>
+                <th scope="col">Signs from</th>
+                <th scope="col">Signs until</th>
                 <th scope="col">Revoked</th>
                 <th scope="col">
                   <span class="sr-only">Actions</span>

@@ -58,7 +58,7 @@ const COLUMNS: Column<SigningKey>[] = [
   { header: 'kid', value: (key) => key.kid },
   { header: 'alg', value: (key) => key.alg },
   { header: 'status', value: describeKeyStatus },
-  { header: 'current since', value: (key) => field(key, 'current_since', 'activated_at') },
+  { header: 'signs from', value: (key) => field(key, 'current_since', 'activated_at') },
   { header: 'until', value: (key) => field(key, 'current_until', 'retired_at', 'revoked_at') },
 ];
 
