@@ -441,4 +441,33 @@ describe('key ring maintenance (scheduled rotation)', () => {
     expect((await ring.getJwks()).keys.map((k) => k.kid)).not.toContain(old.kid);
     expect((await store.getSigningKey(old.kid))?.status).toBe('previous');
   });
+
+  it('keeps a retired key publishLeadMs longer, as another instance may sign with it until it re-reads the keys', async () => {
+    const store = open();
+    const lead = 600_000;
+    let clock = Date.now();
+    const ring = createKeyRing({
+      store,
+      kek: await loadKek({ dataDir: dir }),
+      publishLeadMs: lead,
+      now: () => clock,
+    });
+    await ring.ensureSigningKey('RS256');
+    const old = await ring.getSigner('RS256');
+    await ageNext(store);
+    await ring.rotateSigningKey('RS256');
+    const retiredAt = (await store.getSigningKey(old.kid))!.retiredAt!;
+    clock = retiredAt + PREVIOUS_KEY_RETENTION_MS + lead - 1;
+    await ring.refresh();
+    expect((await ring.getJwks()).keys.map((k) => k.kid)).toContain(old.kid);
+    clock = retiredAt + PREVIOUS_KEY_RETENTION_MS + lead;
+    await ring.refresh();
+    expect((await ring.getJwks()).keys.map((k) => k.kid)).not.toContain(old.kid);
+  });
 });
+
+/** Ages the `next` keys of `store` as if published an hour ago. */
+async function ageNext(store: Store): Promise<void> {
+  for (const k of await store.listSigningKeys())
+    if (k.status === 'next') await store.updateSigningKey(k.kid, { createdAt: Date.now() - 3_600_000 });
+}

@@ -50,7 +50,7 @@ export interface KeyRing {
    * key's start: `signingKeyAt`), decrypted once and cached; KeyRingError when there is none.
    */
   getSigner(alg: SigningAlg): Promise<Signer>;
-  /** Public JWKs of every key that is next, current, or previous within PREVIOUS_KEY_RETENTION_MS (never revoked). */
+  /** Public JWKs of every key that is next, current, or previous within PREVIOUS_KEY_RETENTION_MS (+ publishLeadMs; never revoked). */
   getJwks(): Promise<Jwks>;
   /** Every key record as stored, newest first (fresh from the store). */
   listKeys(): Promise<SigningKeyRecord[]>;
@@ -98,7 +98,9 @@ export class KeyRingError extends Error {
 
 /**
  * How long a retired key stays in the JWKS: the longest token lifetime (86400 s, DESIGN.md) plus a
- * margin for verifier clock skew. Every token it signed has expired by then.
+ * margin for verifier clock skew. Every token it signed has expired by then. A key ring with a
+ * `publishLeadMs` keeps it that much longer, covering instances that sign on with it until they
+ * re-read the keys.
  */
 export const PREVIOUS_KEY_RETENTION_MS = 86_400_000 + 5 * 60_000;
 
@@ -261,7 +263,9 @@ export function createKeyRing({
     },
     getJwks() {
       if (!jwks) {
-        const p = loadRecords().then((keys) => buildJwks(keys, clock()));
+        // publishLeadMs is at least two sync intervals: more than any instance signs on with a
+        // key retired through another one before it re-reads the keys
+        const p = loadRecords().then((keys) => buildJwks(keys, clock(), publishLeadMs));
         jwks = p;
         p.catch(() => {
           if (jwks === p) jwks = null;
@@ -377,16 +381,20 @@ function findOldestNext(keys: readonly SigningKeyRecord[], alg: SigningAlg): Sig
   return best;
 }
 
-/** Whether a key belongs in the JWKS at `now`: not revoked, and not retired longer than its tokens can live. */
-function isPublished(k: SigningKeyRecord, now: number): boolean {
+/**
+ * Whether a key belongs in the JWKS at `now`: not revoked, and not retired longer than its tokens
+ * can live. `lagMs`: how long after its retirement another instance may still sign with it (until
+ * it re-reads the keys, within one sync interval), so retention counts that much longer.
+ */
+function isPublished(k: SigningKeyRecord, now: number, lagMs: number): boolean {
   if (k.status === 'revoked') return false;
   if (k.status !== 'previous') return true;
-  return k.retiredAt === null || k.retiredAt + PREVIOUS_KEY_RETENTION_MS > now;
+  return k.retiredAt === null || k.retiredAt + PREVIOUS_KEY_RETENTION_MS + lagMs > now;
 }
 
-function buildJwks(keys: readonly SigningKeyRecord[], now: number): Jwks {
+function buildJwks(keys: readonly SigningKeyRecord[], now: number, lagMs: number): Jwks {
   const published = keys
-    .filter((k) => isPublished(k, now))
+    .filter((k) => isPublished(k, now, lagMs))
     .sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || b.createdAt - a.createdAt);
   const out: JsonWebKey[] = [];
   for (const k of published) {
