@@ -33,6 +33,7 @@ export const NEXT_KEY_PREPUBLISH_MS = 2 * DISCOVERY_MAX_AGE_SECONDS * 1000;
 export function keyPublishLeadMs(syncIntervalMs: number): number {
   return Math.max(NEXT_KEY_PREPUBLISH_MS, 2 * syncIntervalMs);
 }
+
 /** How often expired revocation entries are deleted. */
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 

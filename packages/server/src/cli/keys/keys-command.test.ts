@@ -45,6 +45,33 @@ describe('gatehouse keys rotate|revoke', () => {
     expect((await runCli(server, ['keys', 'rotate', '--alg', 'HS256'])).code).toBe(2);
   });
 
+  it('says the rotation is done when it may rotate but not read keys to tell when the new key signs', async () => {
+    const rotator = (await (await server.management('POST', 'clients', { name: 'rotator' })).json()) as {
+      client_id: string;
+      client_secret: string;
+    };
+    await server.management('POST', 'client-grants', {
+      client_id: rotator.client_id,
+      audience: `${server.issuer}api/v2/`,
+      scope: ['create:signing_keys'],
+    });
+    const run = await runCli(server, [
+      'keys',
+      'rotate',
+      '--alg',
+      'ES256',
+      '--client-id',
+      rotator.client_id,
+      '--client-secret',
+      rotator.client_secret,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const current = (await keys()).find((k) => k.current && k.alg === 'ES256')!;
+    expect(run.stdout).toBe(
+      `Rotated the ES256 signing key: ${current.kid} is current (\`gatehouse keys list\` shows when it signs); the previous key stays published until its tokens expire.`,
+    );
+  });
+
   it('revokes a key by kid, even the current one, and 404s an unknown one', async () => {
     const current = (await keys()).find((k) => k.current && k.alg === 'RS256')!;
     const run = await runCli(server, ['keys', 'revoke', current.kid]);

@@ -86,12 +86,17 @@ Examples:
     if (flags.json) return writeJson(context.writer, answer);
     const kid = parseKidAnswer(answer);
     const alg = flags.alg ?? 'RS256';
-    // A key published too recently for every instance and verifier to hold it starts later: say when.
-    const startsAt = startOf(await client.get(`keys/signing/${encodeURIComponent(kid)}`));
+    // A key published too recently for every instance and verifier to hold it starts later: say
+    // when. The rotation is done: a failed look-up only leaves the time unsaid.
+    const startsAt = await client.get(`keys/signing/${encodeURIComponent(kid)}`).then(startOf, () => null);
+    const rotated = `Rotated the ${alg} signing key: ${kid}`;
+    const kept = 'stays published until its tokens expire.';
     context.writer.out(
-      startsAt === undefined || startsAt <= Date.now()
-        ? `Rotated the ${alg} signing key: ${kid} signs from now on; the previous key stays published until its tokens expire.`
-        : `Rotated the ${alg} signing key: ${kid} signs from ${new Date(startsAt).toISOString()}, once it has been published long enough for every instance and verifier to hold it; the previous key signs until then and stays published until its tokens expire.`,
+      startsAt === null || startsAt === undefined
+        ? `${rotated} is current (\`gatehouse keys list\` shows when it signs); the previous key ${kept}`
+        : startsAt <= Date.now()
+          ? `${rotated} signs from now on; the previous key ${kept}`
+          : `${rotated} signs from ${new Date(startsAt).toISOString()}, once it has been published long enough for every instance and verifier to hold it; the previous key signs until then and ${kept}`,
     );
   });
 }
