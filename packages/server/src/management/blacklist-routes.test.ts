@@ -16,20 +16,7 @@ async function isActive(token: string): Promise<boolean> {
 
 /** A Management API token holding only `scopes`. */
 async function callerWith(scopes: string[]): Promise<string> {
-  const c = (await (await server.management('POST', 'clients', { name: 'limited' })).json()) as {
-    client_id: string;
-    client_secret: string;
-  };
-  await server.management('POST', 'client-grants', {
-    client_id: c.client_id,
-    audience: `${server.issuer}api/v2/`,
-    scope: scopes,
-  });
-  return server.getToken({
-    clientId: c.client_id,
-    clientSecret: c.client_secret,
-    audience: `${server.issuer}api/v2/`,
-  });
+  return server.getToken(await server.createManagementClient(scopes, 'limited'));
 }
 
 beforeAll(async () => {

@@ -18,21 +18,8 @@ async function call(path: string, authorization?: string) {
 
 /** A Management API caller holding only `scopes`. */
 async function callerWith(scopes: string[]): Promise<string> {
-  const client = (await (await server.management('POST', 'clients', { name: 'limited admin' })).json()) as {
-    client_id: string;
-    client_secret: string;
-  };
-  const res = await server.management('POST', 'client-grants', {
-    client_id: client.client_id,
-    audience: `${server.issuer}api/v2/`,
-    scope: scopes,
-  });
-  expect(res.status).toBe(201);
-  return server.getToken({
-    clientId: client.client_id,
-    clientSecret: client.client_secret,
-    audience: `${server.issuer}api/v2/`,
-  });
+  // the helper throws unless the client and its grant are created (201)
+  return server.getToken(await server.createManagementClient(scopes));
 }
 
 describe('Management API authentication', () => {

@@ -187,20 +187,7 @@ describe('signing key rotation and revocation', () => {
   it('answers 404 for an unknown kid and 403 without the scopes', async () => {
     const unknown = await server.management('PUT', 'keys/signing/unknownkid/revoke');
     expect(unknown.status).toBe(404);
-    const limited = (await (await server.management('POST', 'clients', { name: 'reader' })).json()) as {
-      client_id: string;
-      client_secret: string;
-    };
-    await server.management('POST', 'client-grants', {
-      client_id: limited.client_id,
-      audience: `${server.issuer}api/v2/`,
-      scope: ['read:signing_keys'],
-    });
-    const token = await server.getToken({
-      clientId: limited.client_id,
-      clientSecret: limited.client_secret,
-      audience: `${server.issuer}api/v2/`,
-    });
+    const token = await server.getToken(await server.createManagementClient(['read:signing_keys'], 'reader'));
     const kid = (await keys()).find((k) => k.current)!.kid;
     for (const [method, path] of [
       ['POST', 'keys/signing/rotate'],

@@ -90,6 +90,14 @@ export interface TestServer {
   management(method: string, path: string, body?: unknown): Promise<Response>;
   /** Creates an API, a client and a grant through the Management API. */
   createApiAndClient(opts?: ApiAndClientOptions): Promise<ApiAndClient>;
+  /**
+   * Creates a client granted only `scopes` at the Management API (`${issuer}api/v2/`), each
+   * creation answered 201; `getToken` takes what it returns.
+   */
+  createManagementClient(
+    scopes: string[],
+    name?: string,
+  ): Promise<{ clientId: string; clientSecret: string; audience: string }>;
   /** Gets an access token with client_secret_basic; throws with the error body otherwise. */
   getToken(opts: {
     clientId: string;
@@ -259,6 +267,22 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
         grantId: grant.id,
       };
     },
+    async createManagementClient(scopes, name = 'limited admin') {
+      const client = await expectJson<{ client_id: string; client_secret: string }>(
+        await server.management('POST', 'clients', { name }),
+        201,
+      );
+      const audience = `${server.issuer}api/v2/`;
+      await expectJson(
+        await server.management('POST', 'client-grants', {
+          client_id: client.client_id,
+          audience,
+          scope: scopes,
+        }),
+        201,
+      );
+      return { clientId: client.client_id, clientSecret: client.client_secret, audience };
+    },
     getToken,
     async restart() {
       const port = new URL(running.url).port;
@@ -282,8 +306,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   return server;
 }
 
-async function expectJson<T>(res: Response): Promise<T> {
+/** The JSON body of a Management API answer; throws unless it succeeded (with `status`, when given). */
+async function expectJson<T>(res: Response, status?: number): Promise<T> {
   const text = await res.text();
-  if (!res.ok) throw new Error(`Management API answered ${res.status}: ${text}`);
+  if (!res.ok || (status !== undefined && res.status !== status))
+    throw new Error(`Management API answered ${res.status}: ${text}`);
   return JSON.parse(text) as T;
 }

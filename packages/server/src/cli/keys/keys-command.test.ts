@@ -46,24 +46,16 @@ describe('gatehouse keys rotate|revoke', () => {
   });
 
   it('says the rotation is done when it may rotate but not read keys to tell when the new key signs', async () => {
-    const rotator = (await (await server.management('POST', 'clients', { name: 'rotator' })).json()) as {
-      client_id: string;
-      client_secret: string;
-    };
-    await server.management('POST', 'client-grants', {
-      client_id: rotator.client_id,
-      audience: `${server.issuer}api/v2/`,
-      scope: ['create:signing_keys'],
-    });
+    const rotator = await server.createManagementClient(['create:signing_keys'], 'rotator');
     const run = await runCli(server, [
       'keys',
       'rotate',
       '--alg',
       'ES256',
       '--client-id',
-      rotator.client_id,
+      rotator.clientId,
       '--client-secret',
-      rotator.client_secret,
+      rotator.clientSecret,
     ]);
     expect(run.code, run.stderr).toBe(0);
     const current = (await keys()).find((k) => k.current && k.alg === 'ES256')!;
