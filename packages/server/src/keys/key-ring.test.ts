@@ -6,6 +6,7 @@ import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../store/sqlite-store.ts';
 import { type Store, StoreNotFoundError } from '../store/store.ts';
+import { ageNextKeysIn } from '../testing/start-test-server.ts';
 import { createKek, loadKek } from './kek.ts';
 import { createKeyRing, KeyRingError, PREVIOUS_KEY_RETENTION_MS } from './key-ring.ts';
 import { generateSigningKey } from './signing-key.ts';
@@ -454,7 +455,7 @@ describe('key ring maintenance (scheduled rotation)', () => {
     });
     await ring.ensureSigningKey('RS256');
     const old = await ring.getSigner('RS256');
-    await ageNext(store);
+    await ageNextKeysIn(store);
     await ring.rotateSigningKey('RS256');
     const retiredAt = (await store.getSigningKey(old.kid))!.retiredAt!;
     clock = retiredAt + PREVIOUS_KEY_RETENTION_MS + lead - 1;
@@ -465,9 +466,3 @@ describe('key ring maintenance (scheduled rotation)', () => {
     expect((await ring.getJwks()).keys.map((k) => k.kid)).not.toContain(old.kid);
   });
 });
-
-/** Ages the `next` keys of `store` as if published an hour ago. */
-async function ageNext(store: Store): Promise<void> {
-  for (const k of await store.listSigningKeys())
-    if (k.status === 'next') await store.updateSigningKey(k.kid, { createdAt: Date.now() - 3_600_000 });
-}

@@ -217,15 +217,19 @@ export function createKeyRing({
     await refresh();
   };
 
-  /** Rotates `alg`; `immediately`: the promoted key signs at once (the key signing now is being revoked). */
-  const rotate = async (alg: SigningAlg, now: number, immediately = false): Promise<SigningKeyRecord> => {
+  /**
+   * Rotates `alg`. `revoking`: the kid about to be revoked; when it is the key signing now, the
+   * promoted key signs at once, however recently published (verifiers fetch an unknown kid).
+   */
+  const rotate = async (alg: SigningAlg, now: number, revoking?: string): Promise<SigningKeyRecord> => {
     const keys = await store.listSigningKeys();
+    const signing = signingKeyAt(keys, alg, now);
     const next =
       findOldestNext(keys, alg) ?? (await store.createSigningKey(await generateSigningKey(alg, kek)));
     // Until every instance and verifier can hold the promoted key, the key signing now goes on; with
-    // none signing (nothing to go on with), the promoted key starts at once.
+    // none signing (nothing to go on with), or that key being revoked, the promoted key starts at once.
     const startsAt =
-      immediately || !signingKeyAt(keys, alg, now) ? now : Math.max(now, next.createdAt + publishLeadMs);
+      signing === undefined || signing.kid === revoking ? now : Math.max(now, next.createdAt + publishLeadMs);
     const activated = await store.activateSigningKey(next.kid, startsAt);
     await ensureNext(alg);
     await refresh();
@@ -281,11 +285,9 @@ export function createKeyRing({
       if (!key) throw new StoreNotFoundError(`signing key ${kid} not found`);
       if (key.status === 'revoked') return key;
       if (key.status === 'current') {
-        // Revoking the key that signs: its successor signs at once, however recently published
-        // (verifiers fetch an unknown kid). A current key whose start is still ahead is replaced
-        // like any rotation, the key signing now going on.
-        const now = clock();
-        await rotate(key.alg, now, signingKeyAt(await store.listSigningKeys(), key.alg, now)?.kid === kid);
+        // A current key whose start is still ahead is replaced like any rotation, the key signing
+        // now going on; one that signs is replaced at once.
+        await rotate(key.alg, clock(), kid);
         key = (await store.getSigningKey(kid)) ?? key;
       }
       const revoked = await store.updateSigningKey(kid, { status: 'revoked', revokedAt: clock() });

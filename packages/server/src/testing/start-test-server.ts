@@ -18,6 +18,7 @@ import { loadConfig } from '../config.ts';
 import { startServer } from '../serve.ts';
 import { SQLITE_FILE_NAME } from '../store/open-store.ts';
 import { createSqliteStore } from '../store/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
 import { assertNoLeaks, createSecretLedger, type Place } from './secret-scan.ts';
 import { recordAnswers } from './secret-scan-answers.ts';
 import { noteScan } from './secret-scan-run.ts';
@@ -122,11 +123,16 @@ export async function ageNextSigningKeys(
 ): Promise<void> {
   const store = createSqliteStore({ file: join(server.dataDir, SQLITE_FILE_NAME) });
   try {
-    for (const key of await store.listSigningKeys())
-      if (key.status === 'next') await store.updateSigningKey(key.kid, { createdAt: Date.now() - ms });
+    await ageNextKeysIn(store, ms);
   } finally {
     await store.close();
   }
+}
+
+/** Ages the `next` signing keys of `store` as if published `ms` ago (default 20 minutes). */
+export async function ageNextKeysIn(store: Store, ms = 20 * 60_000): Promise<void> {
+  for (const key of await store.listSigningKeys())
+    if (key.status === 'next') await store.updateSigningKey(key.kid, { createdAt: Date.now() - ms });
 }
 
 /** Starts a test server. */
